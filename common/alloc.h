@@ -1,0 +1,33 @@
+/* alloc.h -- allocation wrappers that abort on out-of-memory.
+ *
+ * dmr treats running out of memory as fatal: the process prints where it
+ * happened and aborts, so callers never carry a NULL-check for malloc.
+ * Every allocation in dmr goes through these. Thread-safe (libc is). */
+#ifndef DMR_ALLOC_H
+#define DMR_ALLOC_H
+
+#include <stddef.h>
+
+void *dmr_malloc(size_t n);
+void *dmr_calloc(size_t count, size_t size);
+void *dmr_realloc(void *p, size_t n);
+char *dmr_strdup(const char *s);
+/* Copies n bytes of s and NUL-terminates the copy. */
+char *dmr_strndup(const char *s, size_t n);
+/* Formats into a fresh string; caller frees. */
+char *dmr_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Frees *pp and sets it to NULL; accepts NULL. */
+#define DMR_FREE(pp)                                                           \
+    do {                                                                       \
+        free(*(pp));                                                           \
+        *(pp) = NULL;                                                          \
+    } while (0)
+
+/* Always-on assertion for programmer errors (never for runtime failures). */
+#define DMR_ASSERT(expr)                                                       \
+    ((expr) ? (void)0 : dmr_assert_fail(#expr, __FILE__, __LINE__))
+void dmr_assert_fail(const char *expr, const char *file, int line)
+    __attribute__((noreturn));
+
+#endif

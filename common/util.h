@@ -1,0 +1,45 @@
+/* util.h -- clocks, files and hashes that every layer needs.
+ *
+ * File helpers return 0 or a negative DMR_E* code and leave errno set for
+ * the caller's message. None of them prints. */
+#ifndef DMR_UTIL_H
+#define DMR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+/* Milliseconds on a monotonic clock (for timeouts and intervals). */
+int64_t dmr_now_ms(void);
+/* Milliseconds since the Unix epoch (for display and journals). */
+int64_t dmr_wall_ms(void);
+
+/* mkdir -p; mode 0755. */
+int dmr_mkdirs(const char *path);
+/* rm -rf; a missing path is success. */
+int dmr_rmtree(const char *path);
+/* Writes data to path.tmp.PID, fsyncs, renames over path, fsyncs the dir. */
+int dmr_write_file_atomic(const char *path, const void *data, size_t len);
+/* Reads a whole file into out (appending). Fails with DMR_ETOOBIG past max. */
+int dmr_read_file(const char *path, size_t max, dmr_buf_t *out);
+/* fsync of the directory holding path (after a rename). */
+int dmr_fsync_parent(const char *path);
+/* 1 if path is a directory, 0 if not or missing. */
+int dmr_is_dir(const char *path);
+
+/* 64-bit hash of bytes (FNV-1a, then a final avalanche). Stable across
+ * machines and versions: the default partitioner depends on it. */
+uint64_t dmr_hash64(const void *p, size_t n);
+
+/* SHA-256 of data, as 64 lowercase hex characters plus NUL in hex. */
+void dmr_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* Parses a whole decimal string into *out; DMR_EINVAL on junk or overflow. */
+int dmr_parse_i64(const char *s, int64_t *out);
+int dmr_parse_u64(const char *s, uint64_t *out);
+
+/* Directory of the running executable (from /proc/self/exe). Static. */
+const char *dmr_exe_dir(void);
+
+#endif

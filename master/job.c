@@ -1,0 +1,331 @@
+/* job.c -- the master's job table: jobs, tasks and attempts. */
+#include "master/job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/util.h"
+
+const char *dmr_job_state_name(dmr_job_state_t s)
+{
+    switch (s) {
+    case DMR_JOB_RUNNING: return "running";
+    case DMR_JOB_SUCCEEDED: return "succeeded";
+    case DMR_JOB_FAILED: return "failed";
+    }
+    return "?";
+}
+
+const char *dmr_att_state_name(dmr_att_state_t s)
+{
+    switch (s) {
+    case DMR_ATT_RUNNING: return "running";
+    case DMR_ATT_OK: return "ok";
+    case DMR_ATT_FAILED: return "failed";
+    case DMR_ATT_LOST: return "lost";
+    }
+    return "?";
+}
+
+static int s_param_u64(const dmr_msg_t *m, const char *key, uint64_t def,
+                       uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+    const char *v = dmr_msg_param(m, key);
+    *out = def;
+    if (!v)
+        return 0;
+    if (dmr_parse_u64(v, out) != 0 || *out > max) {
+        snprintf(err, errlen, "-D %s=%s: expected an integer from 0 to %llu",
+                 key, v, (unsigned long long)max);
+        return DMR_EINVAL;
+    }
+    return 0;
+}
+
+int dmr_job_new(uint64_t id, const dmr_msg_t *m, dmr_job_t **out, char *err,
+                size_t errlen)
+{
+    uint64_t split_mb, whole;
+    if (s_param_u64(m, "split_mb", 64, 1u << 20, &split_mb, err, errlen) ||
+        s_param_u64(m, "whole_files", 0, 1, &whole, err, errlen))
+        return DMR_EINVAL;
+    if (split_mb == 0) {
+        snprintf(err, errlen, "-D split_mb=0: a split needs at least 1 MiB");
+        return DMR_EINVAL;
+    }
+    if (m->nreduce == 0 || m->nreduce > 100000) {
+        snprintf(err, errlen, "the number of reduce tasks must be 1..100000");
+        return DMR_EINVAL;
+    }
+    for (size_t i = 0; i < m->nitems; i++) {
+        if (m->items[i].type != DMR_MSG_FILE_INFO) {
+            snprintf(err, errlen, "input list holds a %s item",
+                     dmr_msg_type_name(m->items[i].type));
+            return DMR_EINVAL;
+        }
+    }
+
+    dmr_job_t *job = dmr_calloc(1, sizeof *job);
+    job->id = id;
+    job->name = dmr_strdup(m->name);
+    job->hash = dmr_strdup(m->hash);
+    job->output = dmr_strdup(m->output);
+    job->nreduce = m->nreduce;
+    job->flags = m->flags;
+    job->nparams = m->nparams;
+    job->params = dmr_calloc(m->nparams, sizeof *job->params);
+    for (size_t i = 0; i < m->nparams; i++) {
+        job->params[i].key = dmr_strdup(m->params[i].key);
+        job->params[i].val = dmr_strdup(m->params[i].val);
+    }
+    job->nfiles = m->nitems;
+    job->files = dmr_calloc(m->nitems, sizeof *job->files);
+    for (size_t i = 0; i < m->nitems; i++) {
+        job->files[i].path = dmr_strdup(m->items[i].path);
+        job->files[i].name = dmr_strdup(m->items[i].name);
+        job->files[i].size = m->items[i].total;
+    }
+    size_t nsplits = 0;
+    int rc = dmr_input_cut(job->files, job->nfiles, split_mb << 20, (int)whole,
+                           &job->splits, &nsplits);
+    if (rc || nsplits > 1000000) {
+        snprintf(err, errlen, "cannot cut the input into splits: %s",
+                 rc ? dmr_strerror(rc) : "more than a million splits");
+        dmr_job_destroy(&job);
+        return DMR_EINVAL;
+    }
+    job->nmap = (uint32_t)nsplits;
+    job->maps = dmr_calloc(job->nmap, sizeof *job->maps);
+    for (uint32_t i = 0; i < job->nmap; i++)
+        job->maps[i] = (dmr_task_t){.kind = DMR_TASK_MAP, .index = i};
+    job->reduces = dmr_calloc(job->nreduce, sizeof *job->reduces);
+    for (uint32_t i = 0; i < job->nreduce; i++)
+        job->reduces[i] = (dmr_task_t){.kind = DMR_TASK_REDUCE, .index = i};
+    job->state = DMR_JOB_RUNNING;
+    job->start_ms = dmr_wall_ms();
+    *out = job;
+    return 0;
+}
+
+static void s_task_free(dmr_task_t *t)
+{
+    for (size_t i = 0; i < t->natt; i++)
+        free(t->att[i].error);
+    free(t->att);
+    free(t->out_endpoint);
+}
+
+void dmr_job_destroy(dmr_job_t **jp)
+{
+    dmr_job_t *job = *jp;
+    if (!job)
+        return;
+    for (uint32_t i = 0; i < job->nmap; i++)
+        s_task_free(&job->maps[i]);
+    for (uint32_t i = 0; job->reduces && i < job->nreduce; i++)
+        s_task_free(&job->reduces[i]);
+    for (size_t i = 0; i < job->nparams; i++) {
+        free((char *)job->params[i].key);
+        free((char *)job->params[i].val);
+    }
+    for (size_t i = 0; i < job->ncounters; i++)
+        free((char *)job->counters[i].name);
+    dmr_input_files_free(job->files, job->nfiles);
+    free(job->counters);
+    free(job->params);
+    free(job->splits);
+    free(job->maps);
+    free(job->reduces);
+    free(job->name);
+    free(job->hash);
+    free(job->output);
+    free(job->error);
+    free(job);
+    *jp = NULL;
+}
+
+dmr_task_t *dmr_job_task(dmr_job_t *job, uint32_t kind, uint32_t index)
+{
+    if (kind == DMR_TASK_MAP && index < job->nmap)
+        return &job->maps[index];
+    if (kind == DMR_TASK_REDUCE && index < job->nreduce)
+        return &job->reduces[index];
+    return NULL;
+}
+
+dmr_task_t *dmr_job_next_task(dmr_job_t *job)
+{
+    if (job->state != DMR_JOB_RUNNING)
+        return NULL;
+    if (job->maps_done < job->nmap) {
+        for (uint32_t i = 0; i < job->nmap; i++)
+            if (job->maps[i].state == DMR_TASK_IDLE)
+                return &job->maps[i];
+        return NULL;
+    }
+    for (uint32_t i = 0; i < job->nreduce; i++)
+        if (job->reduces[i].state == DMR_TASK_IDLE)
+            return &job->reduces[i];
+    return NULL;
+}
+
+uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid)
+{
+    (void)job;
+    t->att = dmr_realloc(t->att, (t->natt + 1) * sizeof *t->att);
+    dmr_attempt_t *a = &t->att[t->natt++];
+    memset(a, 0, sizeof *a);
+    a->n = (uint32_t)t->natt;
+    snprintf(a->wid, sizeof a->wid, "%s", wid);
+    a->start_ms = dmr_wall_ms();
+    a->state = DMR_ATT_RUNNING;
+    t->state = DMR_TASK_RUNNING;
+    return a->n;
+}
+
+dmr_attempt_t *dmr_task_attempt(dmr_task_t *t, uint32_t n)
+{
+    return (n >= 1 && n <= t->natt) ? &t->att[n - 1] : NULL;
+}
+
+static int s_running_attempts(const dmr_task_t *t)
+{
+    int n = 0;
+    for (size_t i = 0; i < t->natt; i++)
+        n += t->att[i].state == DMR_ATT_RUNNING;
+    return n;
+}
+
+int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
+                           dmr_att_state_t state, const char *error,
+                           const char *endpoint, uint32_t max_attempts)
+{
+    dmr_attempt_t *a = dmr_task_attempt(t, n);
+    if (!a || a->state != DMR_ATT_RUNNING)
+        return 0;
+    a->state = state;
+    a->end_ms = dmr_wall_ms();
+    if (error) {
+        free(a->error);
+        a->error = dmr_strdup(error);
+    }
+    if (state == DMR_ATT_OK) {
+        if (t->state == DMR_TASK_DONE)
+            return 0; /* another attempt won already */
+        t->state = DMR_TASK_DONE;
+        if (t->kind == DMR_TASK_MAP) {
+            snprintf(t->out_wid, sizeof t->out_wid, "%s", a->wid);
+            free(t->out_endpoint);
+            t->out_endpoint = dmr_strdup(endpoint ? endpoint : "");
+            t->out_att = n;
+            job->maps_done++;
+        } else {
+            job->reduces_done++;
+        }
+        if (job->maps_done == job->nmap && job->reduces_done == job->nreduce &&
+            job->state == DMR_JOB_RUNNING) {
+            job->state = DMR_JOB_SUCCEEDED;
+            job->end_ms = dmr_wall_ms();
+            return 1;
+        }
+        return 0;
+    }
+    if (state == DMR_ATT_FAILED)
+        t->failures++;
+    if (t->state != DMR_TASK_DONE && s_running_attempts(t) == 0)
+        t->state = DMR_TASK_IDLE;
+    if (state == DMR_ATT_FAILED && t->failures >= max_attempts &&
+        job->state == DMR_JOB_RUNNING) {
+        job->state = DMR_JOB_FAILED;
+        job->end_ms = dmr_wall_ms();
+        free(job->error);
+        job->error = dmr_sprintf("%s task %u failed %u times; last error: %s",
+                                 t->kind == DMR_TASK_MAP ? "map" : "reduce",
+                                 t->index, t->failures,
+                                 error ? error : "(none)");
+        return 1;
+    }
+    return 0;
+}
+
+void dmr_job_add_counters(dmr_job_t *job, const dmr_msg_t *done)
+{
+    for (size_t i = 0; i < done->ncounters; i++) {
+        const dmr_counter_t *c = &done->counters[i];
+        size_t j = 0;
+        while (j < job->ncounters && strcmp(job->counters[j].name, c->name))
+            j++;
+        if (j == job->ncounters) {
+            if (job->ncounters >= 256)
+                continue;
+            job->counters = dmr_realloc(job->counters,
+                                        (job->ncounters + 1) * sizeof *job->counters);
+            job->counters[j].name = dmr_strdup(c->name);
+            job->counters[j].value = 0;
+            job->ncounters++;
+        }
+        job->counters[j].value += c->value;
+    }
+}
+
+static void s_attempt_item(const dmr_task_t *t, const dmr_attempt_t *a,
+                           dmr_msg_t *it)
+{
+    dmr_msg_init(it, DMR_MSG_ATTEMPT_INFO);
+    it->kind = t->kind;
+    it->task = t->index;
+    it->attempt = a->n;
+    it->wid = a->wid;
+    it->state = dmr_att_state_name(a->state);
+    it->start_ms = a->start_ms;
+    it->end_ms = a->end_ms;
+    it->error = a->error;
+}
+
+void dmr_job_info(const dmr_job_t *job, int attempts, dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_JOB_INFO);
+    m->job = job->id;
+    m->name = job->name;
+    m->state = dmr_job_state_name(job->state);
+    m->nmap = job->nmap;
+    m->nreduce = job->nreduce;
+    m->maps_done = job->maps_done;
+    m->reduces_done = job->reduces_done;
+    m->error = job->error;
+    m->output = job->output;
+    m->start_ms = job->start_ms;
+    m->end_ms = job->end_ms;
+    m->counters = job->counters;
+    m->ncounters = job->ncounters;
+    uint32_t running = 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i < job->nmap; i++)
+        n += job->maps[i].natt, running += job->maps[i].state == DMR_TASK_RUNNING;
+    for (uint32_t i = 0; i < job->nreduce; i++)
+        n += job->reduces[i].natt,
+            running += job->reduces[i].state == DMR_TASK_RUNNING;
+    m->running = running;
+    if (!attempts || n == 0)
+        return;
+    m->items = dmr_calloc(n, sizeof *m->items);
+    size_t k = 0;
+    for (uint32_t i = 0; i < job->nmap; i++)
+        for (size_t a = 0; a < job->maps[i].natt; a++)
+            s_attempt_item(&job->maps[i], &job->maps[i].att[a], &m->items[k++]);
+    for (uint32_t i = 0; i < job->nreduce; i++)
+        for (size_t a = 0; a < job->reduces[i].natt; a++)
+            s_attempt_item(&job->reduces[i], &job->reduces[i].att[a],
+                           &m->items[k++]);
+    m->nitems = k;
+}
+
+void dmr_job_info_free(dmr_msg_t *m)
+{
+    free(m->items);
+    m->items = NULL;
+    m->nitems = 0;
+}

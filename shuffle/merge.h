@@ -1,0 +1,26 @@
+/* merge.h -- k-way merge of sorted runs, grouped by key.
+ *
+ * The reducer opens one dmr_run_reader per fetched map output and hands
+ * them to a merge, which yields each distinct key once with an iterator
+ * over all its values from every run (a binary heap over the readers'
+ * current keys). Single-threaded. */
+#ifndef DMR_SHUFFLE_MERGE_H
+#define DMR_SHUFFLE_MERGE_H
+
+#include "shuffle/run.h"
+#include "shuffle/values.h"
+
+typedef struct dmr_merge dmr_merge_t;
+
+/* cmp NULL means dmr_key_compare. Each input run must be sorted by cmp. */
+dmr_merge_t *dmr_merge_new(dmr_cmp_fn cmp);
+/* Adds an input; the merge owns and destroys r. Before the first group. */
+void dmr_merge_add(dmr_merge_t *m, dmr_run_reader_t *r);
+/* Moves to the next distinct key: returns 1 with *key (valid until the next
+ * call) and *vals set, 0 when all inputs are exhausted, or a negative
+ * DMR_E* error from a reader. Values not consumed by the caller are
+ * skipped. */
+int dmr_merge_next(dmr_merge_t *m, dmr_slice *key, dmr_values **vals);
+void dmr_merge_destroy(dmr_merge_t **m);
+
+#endif

@@ -1,0 +1,32 @@
+/* values.h -- the iterator over one key's values handed to reduce/combine.
+ *
+ * Two producers implement it: the map-side sort buffer (shuffle/sortbuf.c)
+ * and the reduce-side merge (shuffle/merge.c). Each embeds a dmr_values as
+ * its first member and sets next. */
+#ifndef DMR_SHUFFLE_VALUES_H
+#define DMR_SHUFFLE_VALUES_H
+
+#include "jobs/dmr_job.h"
+
+struct dmr_values {
+    /* Returns 1 and sets *out to the next value, 0 when the key's values
+     * are exhausted or the producer hit an error (which it reports on its
+     * next group call). *out stays valid until the next call. */
+    int (*next)(struct dmr_values *self, dmr_slice *out);
+};
+
+static inline int dmr_values_next(dmr_values *v, dmr_slice *out)
+{
+    return v->next(v, out);
+}
+
+/* Key order and placement used when a job defines none. */
+typedef int (*dmr_cmp_fn)(dmr_slice a, dmr_slice b);
+typedef uint32_t (*dmr_part_fn)(dmr_slice key, uint32_t nparts);
+
+/* Bytewise (memcmp) order; a proper prefix sorts first. */
+int dmr_key_compare(dmr_slice a, dmr_slice b);
+/* dmr_hash64(key) mod nparts. nparts > 0. */
+uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts);
+
+#endif

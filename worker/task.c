@@ -1,0 +1,454 @@
+/* task.c -- one task attempt, run in a child process of the worker.
+ *
+ * Map: read the split's lines, call map, buffer the pairs, sort them by
+ * (partition, key), run the combiner over each group if the job has one,
+ * write one run file and commit it by rename.
+ *
+ * Reduce: fetch this partition of every map output (fetch.c), merge the
+ * runs, call reduce once per key, write "key<TAB>value" lines to a
+ * temporary file under <output>/_temporary and rename it to part-NNNNN.
+ *
+ * Everything the job emits is counted; the counters travel back in the
+ * TASK_DONE written to stdout. Exit status 0 means a TASK_DONE was
+ * written (which may itself report a failure). */
+#include "worker/task.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "shuffle/merge.h"
+#include "shuffle/run.h"
+#include "shuffle/sortbuf.h"
+#include "storage/input.h"
+#include "worker/fetch.h"
+
+enum { MODE_MAP, MODE_COMBINE, MODE_REDUCE };
+
+enum {
+    C_MAP_IN_RECORDS, C_MAP_IN_BYTES, C_MAP_OUT_RECORDS, C_MAP_OUT_BYTES,
+    C_COMBINE_IN, C_COMBINE_OUT, C_SPILLED, C_SHUFFLE_BYTES, C_RED_GROUPS,
+    C_RED_IN_RECORDS, C_RED_OUT_RECORDS, C_RED_OUT_BYTES, C_COUNT
+};
+
+static const char *const s_counter_names[C_COUNT] = {
+    "map_input_records", "map_input_bytes", "map_output_records",
+    "map_output_bytes", "combine_input_records", "combine_output_records",
+    "spilled_records", "shuffle_bytes", "reduce_input_groups",
+    "reduce_input_records", "reduce_output_records", "reduce_output_bytes",
+};
+
+typedef struct {
+    dmr_ctx pub; /* must be first: job code sees this */
+    const dmr_job *job;
+    const dmr_msg_t *spec;
+    int mode;
+    dmr_part_fn partition;
+    dmr_sortbuf_t *sb;
+    dmr_run_writer_t *rw;
+    uint32_t cur_part;
+    FILE *out;
+    int emit_error;
+    char *error;
+    uint64_t ctr[C_COUNT];
+} task_t;
+
+static void s_set_error(task_t *t, const char *msg)
+{
+    if (!t->error)
+        t->error = dmr_strdup(msg);
+}
+
+/* ---------------------------------------------------------- job services */
+
+static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
+{
+    task_t *t = (task_t *)ctx;
+    int rc = 0;
+    switch (t->mode) {
+    case MODE_MAP: {
+        uint32_t p = t->partition(key, t->pub.nreduce);
+        if (p >= t->pub.nreduce) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "partition function returned %u for %u "
+                                      "reduce tasks", p, t->pub.nreduce);
+            s_set_error(t, msg);
+            rc = DMR_EJOB;
+            break;
+        }
+        dmr_sortbuf_add(t->sb, p, key, val);
+        t->ctr[C_MAP_OUT_RECORDS]++;
+        t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
+        break;
+    }
+    case MODE_COMBINE:
+        rc = dmr_run_writer_add(t->rw, t->cur_part, key, val);
+        t->ctr[C_COMBINE_OUT]++;
+        break;
+    case MODE_REDUCE:
+        if (fwrite(key.ptr, 1, key.len, t->out) != key.len ||
+            fputc('\t', t->out) == EOF ||
+            fwrite(val.ptr, 1, val.len, t->out) != val.len ||
+            fputc('\n', t->out) == EOF)
+            rc = DMR_EIO;
+        t->ctr[C_RED_OUT_RECORDS]++;
+        t->ctr[C_RED_OUT_BYTES] += key.len + val.len + 2;
+        break;
+    }
+    if (rc && !t->emit_error)
+        t->emit_error = rc;
+    return rc;
+}
+
+static const char *s_param(dmr_ctx *ctx, const char *name)
+{
+    return dmr_msg_param(((task_t *)ctx)->spec, name);
+}
+
+static void s_fail(dmr_ctx *ctx, const char *msg)
+{
+    s_set_error((task_t *)ctx, msg);
+}
+
+static int s_next(dmr_values *vals, dmr_slice *value)
+{
+    return dmr_values_next(vals, value);
+}
+
+static const dmr_ctx_ops s_ops = {s_emit, s_param, s_fail, s_next};
+
+/* Wraps a values iterator to count what reduce/combine consumes. */
+typedef struct {
+    dmr_values base;
+    dmr_values *inner;
+    uint64_t *count;
+} counting_values_t;
+
+static int s_counting_next(dmr_values *v, dmr_slice *out)
+{
+    counting_values_t *cv = (counting_values_t *)v;
+    int r = dmr_values_next(cv->inner, out);
+    if (r > 0)
+        (*cv->count)++;
+    return r;
+}
+
+/* ------------------------------------------------------------------ map */
+
+static int s_write_group(void *arg, uint32_t part, dmr_slice key,
+                         dmr_values *vals)
+{
+    task_t *t = arg;
+    if (t->job->combine) {
+        counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_COMBINE_IN]};
+        t->mode = MODE_COMBINE;
+        t->cur_part = part;
+        int rc = t->job->combine(&t->pub, key, &cv.base);
+        t->mode = MODE_MAP;
+        if (rc || t->emit_error) {
+            s_set_error(t, "combine returned an error");
+            return t->emit_error ? t->emit_error : DMR_EJOB;
+        }
+        return 0;
+    }
+    dmr_slice v;
+    while (dmr_values_next(vals, &v) > 0) {
+        int rc = dmr_run_writer_add(t->rw, part, key, v);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int s_level(task_t *t)
+{
+    const char *c = dmr_param(&t->pub, "compress");
+    int64_t level = 1;
+    if (c && (dmr_parse_i64(c, &level) != 0 || level < 0 || level > 9))
+        level = 1;
+    return (int)level;
+}
+
+static int s_run_map(task_t *t, const char *data_dir)
+{
+    const dmr_msg_t *s = t->spec;
+    int rc = 0;
+    dmr_lines_t *lines = NULL;
+    char *final = NULL, *tmp = NULL;
+    if (s->nitems != 1 || s->items[0].type != DMR_MSG_FILE_INFO) {
+        s_set_error(t, "map task has no input split");
+        return DMR_EPROTO;
+    }
+    const dmr_msg_t *file = &s->items[0];
+    rc = dmr_lines_open(file->path, s->offset, s->length,
+                        (t->job->flags & DMR_JOB_LINENO) != 0, &lines);
+    if (rc) {
+        char *msg = dmr_sprintf("cannot open input %s: %s", file->path,
+                                rc == DMR_EIO || rc == DMR_ENOENT
+                                    ? strerror(errno) : dmr_strerror(rc));
+        s_set_error(t, msg);
+        free(msg);
+        return rc;
+    }
+    t->sb = dmr_sortbuf_new(t->pub.nreduce, t->job->compare);
+    t->mode = MODE_MAP;
+    dmr_record rec = {.file = dmr_str(file->name)};
+    for (;;) {
+        int r = dmr_lines_next(lines, &rec.value, &rec.offset, &rec.lineno);
+        if (r < 0) {
+            char *msg = dmr_sprintf("reading %s: %s", file->path, dmr_strerror(r));
+            s_set_error(t, msg);
+            free(msg);
+            rc = r;
+            goto out;
+        }
+        if (r == 0)
+            break;
+        t->ctr[C_MAP_IN_RECORDS]++;
+        t->ctr[C_MAP_IN_BYTES] += rec.value.len + 1;
+        if (t->job->map(&t->pub, &rec) != 0 || t->emit_error) {
+            char *msg = dmr_sprintf("map failed at %s offset %llu", file->name,
+                                    (unsigned long long)rec.offset);
+            s_set_error(t, msg);
+            free(msg);
+            rc = t->emit_error ? t->emit_error : DMR_EJOB;
+            goto out;
+        }
+    }
+    final = dmr_task_map_output(data_dir, s->job, s->task, s->attempt);
+    tmp = dmr_sprintf("%s.tmp", final);
+    rc = dmr_run_writer_open(tmp, t->pub.nreduce, s_level(t), &t->rw);
+    if (rc) {
+        s_set_error(t, "cannot create the map output file");
+        goto out;
+    }
+    t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
+    rc = dmr_sortbuf_drain(t->sb, s_write_group, t);
+    if (rc == 0)
+        rc = dmr_run_writer_finish(t->rw);
+    if (rc == 0 && rename(tmp, final) != 0)
+        rc = DMR_EIO;
+    if (rc)
+        s_set_error(t, "cannot write the map output file");
+out:
+    dmr_run_writer_destroy(&t->rw);
+    if (rc && tmp)
+        unlink(tmp);
+    dmr_lines_destroy(&lines);
+    dmr_sortbuf_destroy(&t->sb);
+    free(final);
+    free(tmp);
+    return rc;
+}
+
+/* --------------------------------------------------------------- reduce */
+
+static int s_run_reduce(task_t *t, const char *dir)
+{
+    const dmr_msg_t *s = t->spec;
+    int rc = 0;
+    dmr_merge_t *merge = NULL;
+    char *tmpdir = dmr_sprintf("%s/_temporary", s->output);
+    char *tmp = dmr_sprintf("%s/part-%05u.%u.%d", tmpdir, s->task, s->attempt,
+                            (int)getpid());
+    char *final = dmr_sprintf("%s/part-%05u", s->output, s->task);
+    char err[512] = "";
+
+    dmr_fetch_result_t *got = NULL;
+    rc = dmr_fetch_partition(s, dir, &got, &t->ctr[C_SHUFFLE_BYTES], err,
+                             sizeof err);
+    if (rc) {
+        s_set_error(t, err);
+        goto out;
+    }
+    merge = dmr_merge_new(t->job->compare);
+    for (size_t i = 0; i < s->nitems; i++) {
+        dmr_run_reader_t *r;
+        rc = dmr_run_reader_open(got[i].path, 0, got[i].length, &r);
+        if (rc) {
+            s_set_error(t, "cannot open fetched map output");
+            goto out;
+        }
+        dmr_merge_add(merge, r);
+    }
+    if (dmr_mkdirs(tmpdir) != 0) {
+        char *msg = dmr_sprintf("cannot create %s: %s", tmpdir, strerror(errno));
+        s_set_error(t, msg);
+        free(msg);
+        rc = DMR_EIO;
+        goto out;
+    }
+    t->out = fopen(tmp, "w");
+    if (!t->out) {
+        char *msg = dmr_sprintf("cannot create %s: %s", tmp, strerror(errno));
+        s_set_error(t, msg);
+        free(msg);
+        rc = DMR_EIO;
+        goto out;
+    }
+    setvbuf(t->out, NULL, _IOFBF, 1 << 20);
+    t->mode = MODE_REDUCE;
+    for (;;) {
+        dmr_slice key;
+        dmr_values *vals;
+        int r = dmr_merge_next(merge, &key, &vals);
+        if (r < 0) {
+            char *msg = dmr_sprintf("reading shuffled map output: %s",
+                                    dmr_strerror(r));
+            s_set_error(t, msg);
+            free(msg);
+            rc = r;
+            goto out;
+        }
+        if (r == 0)
+            break;
+        t->ctr[C_RED_GROUPS]++;
+        counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_RED_IN_RECORDS]};
+        if (t->job->reduce(&t->pub, key, &cv.base) != 0 || t->emit_error) {
+            s_set_error(t, t->emit_error ? "cannot write reduce output"
+                                         : "reduce returned an error");
+            rc = t->emit_error ? t->emit_error : DMR_EJOB;
+            goto out;
+        }
+    }
+    if (fflush(t->out) != 0 || fsync(fileno(t->out)) != 0) {
+        s_set_error(t, "cannot write reduce output");
+        rc = DMR_EIO;
+        goto out;
+    }
+    fclose(t->out);
+    t->out = NULL;
+    if (rename(tmp, final) != 0 || dmr_fsync_parent(final) != 0) {
+        char *msg = dmr_sprintf("cannot commit %s: %s", final, strerror(errno));
+        s_set_error(t, msg);
+        free(msg);
+        rc = DMR_EIO;
+    }
+out:
+    if (t->out)
+        fclose(t->out);
+    t->out = NULL;
+    if (rc)
+        unlink(tmp);
+    dmr_merge_destroy(&merge);
+    dmr_fetch_result_free(got, s->nitems);
+    free(tmpdir);
+    free(tmp);
+    free(final);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+char *dmr_task_map_output(const char *data_dir, uint64_t job, uint32_t task,
+                          uint32_t attempt)
+{
+    return dmr_sprintf("%s/jobs/%llu/map-%u-%u.run", data_dir,
+                       (unsigned long long)job, task, attempt);
+}
+
+static int s_write_result(task_t *t, int rc)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_TASK_DONE);
+    m.wid = "-";
+    m.job = t->spec->job;
+    m.kind = t->spec->kind;
+    m.task = t->spec->task;
+    m.attempt = t->spec->attempt;
+    m.status = rc;
+    m.error = rc ? (t->error ? t->error : dmr_strerror(rc)) : NULL;
+    dmr_counter_t ctr[C_COUNT];
+    size_t n = 0;
+    for (int i = 0; i < C_COUNT; i++)
+        if (t->ctr[i])
+            ctr[n++] = (dmr_counter_t){s_counter_names[i], t->ctr[i]};
+    m.counters = ctr;
+    m.ncounters = n;
+    dmr_buf_t out = DMR_BUF_INIT;
+    if (dmr_msg_encode(&m, &out) != 0)
+        return 1;
+    size_t off = 0;
+    while (off < out.len) {
+        ssize_t w = write(1, out.data + off, out.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            dmr_buf_free(&out);
+            return 1;
+        }
+        off += (size_t)w;
+    }
+    dmr_buf_free(&out);
+    return 0;
+}
+
+int dmr_task_main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: dmr task ATTEMPT_DIR JOB_OBJECT DATA_DIR "
+                        "(run by the worker)\n");
+        return 2;
+    }
+    const char *dir = argv[1], *object = argv[2], *data_dir = argv[3];
+    dmr_log_set_role("task");
+    dmr_buf_t raw = DMR_BUF_INIT;
+    dmr_msg_t spec;
+    char err[512];
+    char *specpath = dmr_sprintf("%s/task.msg", dir);
+    int rc = dmr_read_file(specpath, DMR_MSG_MAX, &raw);
+    free(specpath);
+    if (rc || dmr_msg_decode(raw.data, raw.len, &spec, err, sizeof err) != 0 ||
+        spec.type != DMR_MSG_TASK) {
+        fprintf(stderr, "dmr task: cannot read the task in %s\n", dir);
+        dmr_buf_free(&raw);
+        return 3;
+    }
+    dmr_buf_free(&raw);
+
+    task_t t = {.pub = {.ops = &s_ops, .task = spec.task, .nreduce = spec.nreduce},
+                .spec = &spec, .partition = dmr_key_partition};
+    void *dl = dlopen(object, RTLD_NOW | RTLD_LOCAL);
+    const dmr_job *job = dl ? dlsym(dl, DMR_JOB_SYMBOL) : NULL;
+    if (!job) {
+        char *msg = dmr_sprintf("cannot load job object %s: %s", object,
+                                dlerror());
+        s_set_error(&t, msg);
+        free(msg);
+        rc = DMR_EJOB;
+    } else if (job->abi != DMR_JOB_ABI || !job->map || !job->reduce) {
+        s_set_error(&t, "job object has the wrong ABI version or lacks map or "
+                        "reduce");
+        rc = DMR_EJOB;
+    }
+    if (rc == 0) {
+        t.job = job;
+        if (job->partition)
+            t.partition = job->partition;
+        if (job->setup && job->setup(&t.pub) != 0) {
+            s_set_error(&t, "job setup failed");
+            rc = DMR_EJOB;
+        } else {
+            rc = spec.kind == DMR_TASK_MAP ? s_run_map(&t, data_dir)
+                                           : s_run_reduce(&t, dir);
+            if (job->teardown)
+                job->teardown(&t.pub);
+        }
+    }
+    int status = s_write_result(&t, rc);
+    free(t.error);
+    dmr_msg_clear(&spec);
+    /* dlclose is skipped on purpose: job code may have registered atexit
+     * handlers or threads; the process ends here anyway. */
+    (void)dl;
+    return status;
+}
