@@ -48,6 +48,8 @@ TESTJOB_SRC := $(wildcard tests/jobs/*.c)
 TESTJOBS := $(TESTJOB_SRC:tests/jobs/%.c=$(TESTDIR)/jobs/%.so)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(OBJ)/%.o)
+TESTTOOL_SRC := $(wildcard tests/tools/*.c)
+TESTTOOLS := $(TESTTOOL_SRC:tests/tools/%.c=$(TESTDIR)/tools/%)
 TOOL_SRC := $(wildcard bench/*.c)
 TOOLS    := $(TOOL_SRC:bench/%.c=$(BIN)/dmr-%)
 
@@ -96,20 +98,26 @@ $(BIN)/dmr-%: $(OBJ)/bench/%.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(TESTDIR)/tools/%: $(OBJ)/tests/tools/%.o $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(TESTDIR)/unit: $(UNIT_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 # --- tests ------------------------------------------------------------------
-test: all $(TESTDIR)/unit $(TESTJOBS)
+IT_ENV = DMR_BIN=$(BIN) DMR_TESTJOBS=$(abspath $(TESTDIR)/jobs) DMR_TESTTOOLS=$(abspath $(TESTDIR)/tools)
+
+test: all $(TESTDIR)/unit $(TESTJOBS) $(TESTTOOLS)
 	$(TESTDIR)/unit --jobs 2
-	DMR_BIN=$(BIN) DMR_LIB=$(LIBDIR) DMR_TESTJOBS=$(TESTDIR)/jobs tests/integration/run
+	$(IT_ENV) tests/integration/run
 
 unit: check-deps $(TESTDIR)/unit
 	$(TESTDIR)/unit --jobs 2
 
-integration: all $(TESTJOBS)
-	DMR_BIN=$(BIN) DMR_LIB=$(LIBDIR) DMR_TESTJOBS=$(TESTDIR)/jobs tests/integration/run
+integration: all $(TESTJOBS) $(TESTTOOLS)
+	$(IT_ENV) tests/integration/run $(T)
 
 valgrind: check-deps $(TESTDIR)/unit
 	valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \

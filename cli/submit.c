@@ -331,6 +331,11 @@ int dmr_cmd_submit(int argc, char **argv)
         code = 2;
         goto out;
     }
+    char *canon = realpath(outabs, NULL);
+    if (canon) {
+        free(outabs);
+        outabs = canon;
+    }
     items = dmr_calloc(nfiles + 1, sizeof *items);
     for (size_t i = 0; i < nfiles; i++) {
         dmr_msg_init(&items[i], DMR_MSG_FILE_INFO);
