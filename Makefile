@@ -25,7 +25,7 @@ endif
 
 BIN      := $(OUT)/bin
 LIBDIR   := $(OUT)/lib/dmr
-TESTDIR  := $(OUT)/build/test
+TESTDIR  := $(if $(SANITIZER),$(OUT)/test,build/test)
 
 PKGS     := libzmq msgpack zlib
 DEB_PKGS := libzmq3-dev libmsgpack-dev zlib1g-dev libcriterion-dev pkg-config
@@ -107,6 +107,8 @@ $(TESTDIR)/unit: $(UNIT_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 # --- tests ------------------------------------------------------------------
+export LSAN_OPTIONS = suppressions=$(abspath tests/lsan.supp)
+export UBSAN_OPTIONS = print_stacktrace=1
 IT_ENV = DMR_BIN=$(BIN) DMR_TESTJOBS=$(abspath $(TESTDIR)/jobs) DMR_TESTTOOLS=$(abspath $(TESTDIR)/tools)
 
 test: all $(TESTDIR)/unit $(TESTJOBS) $(TESTTOOLS)

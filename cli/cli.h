@@ -39,7 +39,8 @@ void dmr_client_close(dmr_client_t *c);
 
 /* Parses argv against cmd; on --help prints usage and sets *exit_code to
  * 0; on error prints it and sets *exit_code to 2. Returns 1 when the caller
- * should return *exit_code, 0 to go on. */
+ * should return *exit_code (args already freed), 0 to go on (the caller
+ * frees args). */
 int dmr_cli_parse(const dmr_cmd_t *cmd, int argc, char **argv,
                   dmr_args_t *args, int *exit_code);
 

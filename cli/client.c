@@ -18,11 +18,13 @@ int dmr_cli_parse(const dmr_cmd_t *cmd, int argc, char **argv,
     char err[512];
     if (dmr_args_parse(cmd, argc, argv, args, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
+        dmr_args_free(args);
         *exit_code = 2;
         return 1;
     }
     if (args->help) {
         dmr_cmd_usage(cmd, stdout);
+        dmr_args_free(args);
         *exit_code = 0;
         return 1;
     }

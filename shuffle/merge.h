@@ -19,7 +19,10 @@ void dmr_merge_add(dmr_merge_t *m, dmr_run_reader_t *r);
 /* Moves to the next distinct key: returns 1 with *key (valid until the next
  * call) and *vals set, 0 when all inputs are exhausted, or a negative
  * DMR_E* error from a reader. Values not consumed by the caller are
- * skipped. */
+ * skipped. A key's values come input by input in the order the inputs
+ * were added, each input's in run order; when keys compare equal but
+ * differ in bytes, *key is the first of them in that order. A reader
+ * error makes *vals return 0 and is returned from every later call. */
 int dmr_merge_next(dmr_merge_t *m, dmr_slice *key, dmr_values **vals);
 void dmr_merge_destroy(dmr_merge_t **m);
 

@@ -33,7 +33,10 @@ typedef struct {
 int dmr_run_writer_open(const char *path, uint32_t nparts, int level,
                         dmr_run_writer_t **out);
 /* Appends a record. Partitions must come in non-decreasing order; keys
- * within a partition in the order the caller wants readers to see. */
+ * within a partition in the order the caller wants readers to see.
+ * DMR_EINVAL for a partition out of range or order (or after finish),
+ * DMR_ETOOBIG for a record over DMR_RUN_BLOCK_MAX bytes; neither harms the
+ * writer. DMR_EIO is sticky: every later call returns it. */
 int dmr_run_writer_add(dmr_run_writer_t *w, uint32_t part, dmr_slice key,
                        dmr_slice val);
 /* Flushes the last block, writes the index and footer, fsyncs and closes.
@@ -52,11 +55,14 @@ int dmr_run_index_load(const char *path, uint32_t *nparts,
 typedef struct dmr_run_reader dmr_run_reader_t;
 
 /* Opens a reader over the blocks at [offset, offset+length) of path (a run
- * file's partition, or a file holding one fetched partition: offset 0). */
+ * file's partition, or a file holding one fetched partition: offset 0).
+ * The reader never reads outside that range. DMR_ECORRUPT if the file is
+ * shorter than offset+length, DMR_ENOENT if it is missing. */
 int dmr_run_reader_open(const char *path, uint64_t offset, uint64_t length,
                         dmr_run_reader_t **out);
 /* 1 with *key and *val set (valid until the next call), 0 at the end, or a
- * negative DMR_E* code (DMR_ECORRUPT for a bad block). */
+ * negative DMR_E* code (DMR_ECORRUPT for a bad block, DMR_EIO for a failed
+ * read). Errors are sticky. */
 int dmr_run_reader_next(dmr_run_reader_t *r, dmr_slice *key, dmr_slice *val);
 void dmr_run_reader_destroy(dmr_run_reader_t **r);
 

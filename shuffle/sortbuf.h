@@ -17,7 +17,8 @@ typedef struct dmr_sortbuf dmr_sortbuf_t;
 
 /* cmp NULL means dmr_key_compare. */
 dmr_sortbuf_t *dmr_sortbuf_new(uint32_t nparts, dmr_cmp_fn cmp);
-/* Copies the pair in. part < nparts. */
+/* Copies the pair in. part < nparts; key and value each under 4 GiB
+ * (both asserted -- the caller bounds record sizes). */
 void dmr_sortbuf_add(dmr_sortbuf_t *sb, uint32_t part, dmr_slice key,
                      dmr_slice val);
 /* Bytes of memory the buffered pairs occupy (arena plus index). */
@@ -25,8 +26,10 @@ size_t dmr_sortbuf_bytes(const dmr_sortbuf_t *sb);
 /* Pairs buffered. */
 size_t dmr_sortbuf_count(const dmr_sortbuf_t *sb);
 
-/* Called once per distinct (part, key), in (part, key) order. A non-zero
- * return stops the drain and is returned by it. */
+/* Called once per distinct (part, key), in (part, key) order, with the
+ * group's values in the order they were added; key is the first added of
+ * keys that compare equal. key and the values live until fn returns. A
+ * non-zero return stops the drain and is returned by it. */
 typedef int (*dmr_group_fn)(void *arg, uint32_t part, dmr_slice key,
                             dmr_values *vals);
 /* Sorts, visits every group, then empties the buffer (also on error). */

@@ -1,0 +1,27 @@
+/* values.c -- the default key order and partitioner.
+ *
+ * Both are part of the on-the-wire contract between map and reduce tasks:
+ * every worker must agree on them, so they depend only on the key bytes
+ * (dmr_hash64 is stable across machines and versions). Pure functions;
+ * thread-safe. */
+#include "shuffle/values.h"
+
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/util.h"
+
+int dmr_key_compare(dmr_slice a, dmr_slice b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (c != 0)
+        return c;
+    return (a.len > b.len) - (a.len < b.len);
+}
+
+uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts)
+{
+    DMR_ASSERT(nparts > 0);
+    return (uint32_t)(dmr_hash64(key.ptr, key.len) % nparts);
+}
