@@ -135,12 +135,12 @@ int dmr_net_recv(void *sock, dmr_peer_t *from, dmr_msg_t *m, char *err,
 int dmr_net_request(void *sock, const dmr_msg_t *req, dmr_msg_t *rep,
                     int timeout_ms, char *err, size_t errlen)
 {
+    int64_t deadline = dmr_now_ms() + timeout_ms;
     int rc = dmr_net_send(sock, NULL, req);
     if (rc == DMR_EUNAVAIL) {
         /* A DEALER with no connected peer yet queues nothing: retry until
          * the deadline, the connection may still be coming up. */
-        int64_t until = dmr_now_ms() + timeout_ms;
-        while (rc == DMR_EUNAVAIL && dmr_now_ms() < until) {
+        while (rc == DMR_EUNAVAIL && dmr_now_ms() < deadline) {
             zmq_pollitem_t it = {sock, 0, ZMQ_POLLOUT, 0};
             zmq_poll(&it, 1, 50);
             rc = dmr_net_send(sock, NULL, req);
@@ -151,7 +151,6 @@ int dmr_net_request(void *sock, const dmr_msg_t *req, dmr_msg_t *rep,
                  dmr_strerror(rc));
         return rc;
     }
-    int64_t deadline = dmr_now_ms() + timeout_ms;
     for (;;) {
         int64_t left = deadline - dmr_now_ms();
         if (left <= 0)
@@ -178,7 +177,9 @@ void dmr_net_advertise(const char *bound, const char *host, char *out,
 {
     const char *colon = strrchr(bound, ':');
     const char *scheme = strstr(bound, "://");
-    if (!colon || !scheme) {
+    /* Only host:port endpoints have a host to replace; in "ipc://..." or
+     * "inproc://..." the last colon is the scheme's own. */
+    if (!colon || !scheme || colon < scheme + 3) {
         snprintf(out, outlen, "%s", bound);
         return;
     }

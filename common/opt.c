@@ -31,6 +31,9 @@ static int s_set(const dmr_opt_t *o, dmr_optval_t *v, const char *value,
         break;
     }
     case DMR_OPT_LIST:
+        /* The first value given replaces the default, as for STR/INT. */
+        if (given && !v->set)
+            v->nlist = 0;
         v->list = dmr_realloc(v->list, (v->nlist + 1) * sizeof *v->list);
         v->list[v->nlist++] = value;
         break;

@@ -245,6 +245,9 @@ static int s_encode_field(const dmr_msg_t *m, int f, msgpack_packer *pk,
     case K_KV:
         if (m->nparams > fd->max)
             return DMR_EINVAL;
+        for (size_t i = 0; i < m->nparams; i++)
+            if (strlen(m->params[i].key) > 4096 || strlen(m->params[i].val) > 65536)
+                return DMR_EINVAL;
         msgpack_pack_map(pk, m->nparams);
         for (size_t i = 0; i < m->nparams; i++) {
             s_pack_str(pk, m->params[i].key, strlen(m->params[i].key));
@@ -279,7 +282,11 @@ static int s_encode(const dmr_msg_t *m, msgpack_packer *pk, int depth)
     if (m->type == 0 || m->type >= DMR_MSG_TYPE_COUNT)
         return DMR_EINVAL;
     const type_rule_t *tr = &s_types[m->type];
+    /* Item types go only inside "items" (JOB_INFO also alone), and only
+     * they do: the decoder rejects anything else. */
     if (tr->item && depth == 0 && m->type != DMR_MSG_JOB_INFO)
+        return DMR_EINVAL;
+    if (!tr->item && depth > 0)
         return DMR_EINVAL;
     uint64_t allowed = tr->required | tr->optional;
     size_t n = 2;
@@ -559,16 +566,17 @@ static int s_decode_field(const msgpack_object *o, int f, dmr_msg_t *m,
         m->items = s_own(m, dmr_calloc(n, sizeof(dmr_msg_t)));
         m->nitems = n;
         for (size_t j = 0; j < n; j++) {
-            int rc = s_decode_obj(&o->via.array.ptr[j], &m->items[j], depth + 1, e);
-            if (rc)
-                return rc;
-            /* The item's allocations move to the parent. */
             dmr_msg_t *it = &m->items[j];
+            int rc = s_decode_obj(&o->via.array.ptr[j], it, depth + 1, e);
+            /* The item's allocations move to the parent -- also when the
+             * item failed half-way, so that clearing the parent frees them. */
             for (size_t a = 0; a < it->nowned_; a++)
                 s_own(m, it->owned_[a]);
             free(it->owned_);
             it->owned_ = NULL;
             it->nowned_ = 0;
+            if (rc)
+                return rc;
             if (!s_types[it->type].item)
                 return s_fail(e, "field 'items': a %s message cannot be a list item%s",
                               dmr_msg_type_name(it->type), "");
@@ -590,10 +598,14 @@ static int s_decode_obj(const msgpack_object *obj, dmr_msg_t *m, int depth,
     int have_v = 0, have_t = 0;
     for (size_t j = 0; j < n; j++) {
         if (s_key_is(&kv[j].key, "v")) {
+            if (have_v)
+                return s_fail(e, "field 'v' appears twice%s%s", "", "");
             if (s_get_u64(&kv[j].val, &version))
                 return s_fail(e, "field 'v' is not an unsigned integer%s%s", "", "");
             have_v = 1;
         } else if (s_key_is(&kv[j].key, "t")) {
+            if (have_t)
+                return s_fail(e, "field 't' appears twice%s%s", "", "");
             if (s_get_u64(&kv[j].val, &type))
                 return s_fail(e, "field 't' is not an unsigned integer%s%s", "", "");
             have_t = 1;
@@ -648,7 +660,9 @@ int dmr_msg_decode(const void *data, size_t len, dmr_msg_t *m, char *err,
                    size_t errlen)
 {
     char dummy[8];
-    derr_t e = {err ? err : dummy, err ? errlen : sizeof dummy};
+    derr_t e = {(err && errlen) ? err : dummy,
+                (err && errlen) ? errlen : sizeof dummy};
+    e.err[0] = '\0';
     memset(m, 0, sizeof *m);
     if (len > DMR_MSG_MAX) {
         snprintf(e.err, e.errlen, "message of %zu bytes is over the limit", len);
