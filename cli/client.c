@@ -75,6 +75,11 @@ int dmr_client_call(dmr_client_t *c, const dmr_msg_t *req, dmr_msg_t *rep,
 {
     char err[512];
     int rc = dmr_net_request(c->sock, req, rep, timeout_ms, err, sizeof err);
+    if (rc == DMR_ETIMEDOUT || rc == DMR_EUNAVAIL) {
+        fprintf(stderr, "dmr: no answer from the master at %s within %d s; "
+                        "is it running?\n", c->endpoint, timeout_ms / 1000);
+        return 1;
+    }
     if (rc) {
         fprintf(stderr, "dmr: master at %s: %s\n", c->endpoint, err);
         return 1;

@@ -359,7 +359,7 @@ int dmr_cmd_submit(int argc, char **argv)
     req.nparams = defs->nlist;
     req.items = items;
     req.nitems = nfiles;
-    if (dmr_client_call(&cl, &req, &rep, 30000) != 0) {
+    if (dmr_client_call(&cl, &req, &rep, 10000) != 0) {
         code = 1;
         goto out;
     }

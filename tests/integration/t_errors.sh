@@ -9,6 +9,7 @@ expect() { # expect STATUS TEXT -- command...
 echo hello > in.txt
 # Before any cluster exists.
 expect 1 "no master given" -- "$DMR" jobs
+expect 1 "no answer from the master" -- "$DMR" jobs --master tcp://127.0.0.1:9
 expect 2 "unknown command" -- "$DMR" frobnicate
 expect 2 "unknown option --bogus" -- "$DMR" submit wordcount --bogus
 cluster_up 2
