@@ -41,8 +41,8 @@ void dmr_client_close(dmr_client_t *c);
  * 0; on error prints it and sets *exit_code to 2. Returns 1 when the caller
  * should return *exit_code (args already freed), 0 to go on (the caller
  * frees args). */
-int dmr_cli_parse(const dmr_cmd_t *cmd, int argc, char **argv,
-                  dmr_args_t *args, int *exit_code);
+int dmr_cli_parse(const dmr_cmd_t *cmd, int argc, char **argv, dmr_args_t *args,
+                  int *exit_code);
 
 /* Formats a duration in ms as "1.23s" / "2m03s" into buf. */
 const char *dmr_cli_duration(int64_t ms, char *buf, size_t len);

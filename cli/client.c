@@ -12,8 +12,8 @@
 #include "common/net.h"
 #include "common/util.h"
 
-int dmr_cli_parse(const dmr_cmd_t *cmd, int argc, char **argv,
-                  dmr_args_t *args, int *exit_code)
+int dmr_cli_parse(const dmr_cmd_t *cmd, int argc, char **argv, dmr_args_t *args,
+                  int *exit_code)
 {
     char err[512];
     if (dmr_args_parse(cmd, argc, argv, args, err, sizeof err) != 0) {
@@ -76,8 +76,10 @@ int dmr_client_call(dmr_client_t *c, const dmr_msg_t *req, dmr_msg_t *rep,
     char err[512];
     int rc = dmr_net_request(c->sock, req, rep, timeout_ms, err, sizeof err);
     if (rc == DMR_ETIMEDOUT || rc == DMR_EUNAVAIL) {
-        fprintf(stderr, "dmr: no answer from the master at %s within %d s; "
-                        "is it running?\n", c->endpoint, timeout_ms / 1000);
+        fprintf(stderr,
+                "dmr: no answer from the master at %s within %d s; "
+                "is it running?\n",
+                c->endpoint, timeout_ms / 1000);
         return 1;
     }
     if (rc) {

@@ -36,19 +36,23 @@ static const dmr_opt_t s_opts[] = {
     {"slots", 's', DMR_OPT_INT, "N", "2", "task slots per worker (up)", 1, 256},
     {"port", 'p', DMR_OPT_INT, "PORT", "0",
      "master port on 127.0.0.1 (0: any free port) (up)", 0, 65535},
-    {"heartbeat-ms", 0, DMR_OPT_INT, "MS", "250", "worker heartbeat interval (up)",
-     10, 60000},
+    {"heartbeat-ms", 0, DMR_OPT_INT, "MS", "250",
+     "worker heartbeat interval (up)", 10, 60000},
     {"dead-after-ms", 0, DMR_OPT_INT, "MS", "2000",
      "silence after which a worker is dead (up)", 50, 3600000},
 };
 
 static const dmr_cmd_t s_cmd = {
-    "dmr cluster", "up|down|kill-worker [ID] [options]",
+    "dmr cluster",
+    "up|down|kill-worker [ID] [options]",
     "up           start a master and N workers on this machine, in the\n"
     "             background; prints the master endpoint\n"
     "down         stop them all and wait until they have exited\n"
     "kill-worker  SIGKILL one worker (worker-ID, or a random live one)",
-    s_opts, sizeof s_opts / sizeof *s_opts, 1, 2};
+    s_opts,
+    sizeof s_opts / sizeof *s_opts,
+    1,
+    2};
 
 typedef struct {
     char name[32];
@@ -108,7 +112,8 @@ static int s_down(const char *state, int quiet)
     size_t n = s_read_pids(state, &ps);
     if (n == 0) {
         if (!quiet)
-            fprintf(stderr, "dmr cluster: no cluster is running in %s\n", state);
+            fprintf(stderr, "dmr cluster: no cluster is running in %s\n",
+                    state);
         return quiet ? 0 : 1;
     }
     /* Workers first, so that the master does not log them as lost. */
@@ -155,8 +160,8 @@ static int s_wait_workers(const char *endpoint, long want, int timeout_ms)
         dmr_msg_init(&req, DMR_MSG_WORKERS);
         if (dmr_net_request(c.sock, &req, &rep, 1000, err, sizeof err) == 0) {
             long alive = 0;
-            for (size_t i = 0; rep.type == DMR_MSG_WORKER_LIST && i < rep.nitems;
-                 i++)
+            for (size_t i = 0;
+                 rep.type == DMR_MSG_WORKER_LIST && i < rep.nitems; i++)
                 alive += !strcmp(rep.items[i].state, "alive");
             dmr_msg_clear(&rep);
             if (alive >= want) {
@@ -178,8 +183,9 @@ static int s_up(const dmr_args_t *a, const char *state)
     size_t nold = s_read_pids(state, &old);
     for (size_t i = 0; i < nold; i++) {
         if (s_alive(old[i].pid)) {
-            fprintf(stderr, "dmr cluster: a cluster is already running in %s "
-                            "(pid %d); run 'dmr cluster down' first\n",
+            fprintf(stderr,
+                    "dmr cluster: a cluster is already running in %s "
+                    "(pid %d); run 'dmr cluster down' first\n",
                     state, (int)old[i].pid);
             free(old);
             return 1;
@@ -201,9 +207,19 @@ static int s_up(const dmr_args_t *a, const char *state)
     unlink(epfile);
     const char *hb = dmr_args_get(c, a, "heartbeat-ms")->str;
     const char *dead = dmr_args_get(c, a, "dead-after-ms")->str;
-    char *margv[] = {"dmr", "master", "--bind", bind, "--data", mdata,
-                     "--endpoint-file", epfile, "--heartbeat-ms", (char *)hb,
-                     "--dead-after-ms", (char *)dead, NULL};
+    char *margv[] = {"dmr",
+                     "master",
+                     "--bind",
+                     bind,
+                     "--data",
+                     mdata,
+                     "--endpoint-file",
+                     epfile,
+                     "--heartbeat-ms",
+                     (char *)hb,
+                     "--dead-after-ms",
+                     (char *)dead,
+                     NULL};
     FILE *pf = fopen(pidfile, "w");
     int rc = 1;
     char endpoint[512] = "";
@@ -219,8 +235,8 @@ static int s_up(const dmr_args_t *a, const char *state)
     while (dmr_now_ms() < deadline) {
         dmr_buf_t b = DMR_BUF_INIT;
         if (dmr_read_file(epfile, 4096, &b) == 0 && b.len > 0) {
-            snprintf(endpoint, sizeof endpoint, "%.*s", (int)strcspn(b.data, "\n"),
-                     b.data);
+            snprintf(endpoint, sizeof endpoint, "%.*s",
+                     (int)strcspn(b.data, "\n"), b.data);
             dmr_buf_free(&b);
             break;
         }
@@ -230,7 +246,8 @@ static int s_up(const dmr_args_t *a, const char *state)
         usleep(20000);
     }
     if (!endpoint[0]) {
-        fprintf(stderr, "dmr cluster: the master did not start; see %s\n", mlog);
+        fprintf(stderr, "dmr cluster: the master did not start; see %s\n",
+                mlog);
         fclose(pf);
         s_down(state, 1);
         goto out;
@@ -239,8 +256,9 @@ static int s_up(const dmr_args_t *a, const char *state)
     for (long i = 1; i <= n; i++) {
         char *wlog = dmr_sprintf("%s/worker-%ld.log", state, i);
         char *wdata = dmr_sprintf("%s/worker-%ld", state, i);
-        char *wargv[] = {"dmr", "worker", "--master", endpoint, "--bind",
-                         "tcp://127.0.0.1:0", "--data", wdata, "--slots",
+        char *wargv[] = {"dmr",         "worker", "--master",
+                         endpoint,      "--bind", "tcp://127.0.0.1:0",
+                         "--data",      wdata,    "--slots",
                          (char *)slots, NULL};
         pid_t pid = s_spawn(wlog, wargv);
         fprintf(pf, "worker-%ld %d\n", i, (int)pid);
@@ -249,8 +267,10 @@ static int s_up(const dmr_args_t *a, const char *state)
     }
     fclose(pf);
     if (s_wait_workers(endpoint, n, 15000) != 0) {
-        fprintf(stderr, "dmr cluster: workers did not all register within 15 s; "
-                        "see the logs in %s\n", state);
+        fprintf(stderr,
+                "dmr cluster: workers did not all register within 15 s; "
+                "see the logs in %s\n",
+                state);
         s_down(state, 1);
         goto out;
     }
@@ -275,8 +295,7 @@ static int s_kill_worker(const char *state, const char *which)
     for (size_t i = 0; i < n && nlive < 64; i++) {
         if (strncmp(ps[i].name, "worker-", 7) || !s_alive(ps[i].pid))
             continue;
-        if (which && strcmp(ps[i].name, which) &&
-            strcmp(ps[i].name + 7, which))
+        if (which && strcmp(ps[i].name, which) && strcmp(ps[i].name + 7, which))
             continue;
         live[nlive++] = &ps[i];
     }
@@ -289,8 +308,8 @@ static int s_kill_worker(const char *state, const char *which)
         proc_t *p = live[(size_t)rand() % nlive];
         kill(p->pid, SIGKILL);
         printf("%s\n", p->name);
-        fprintf(stderr, "dmr cluster: killed %s (pid %d) with SIGKILL\n", p->name,
-                (int)p->pid);
+        fprintf(stderr, "dmr cluster: killed %s (pid %d) with SIGKILL\n",
+                p->name, (int)p->pid);
         rc = 0;
     }
     free(ps);
@@ -312,8 +331,10 @@ int dmr_cmd_cluster(int argc, char **argv)
     else if (!strcmp(verb, "kill-worker"))
         code = s_kill_worker(state, a.npos > 1 ? a.pos[1] : NULL);
     else {
-        fprintf(stderr, "dmr cluster: unknown action '%s' (up, down, "
-                        "kill-worker)\n", verb);
+        fprintf(stderr,
+                "dmr cluster: unknown action '%s' (up, down, "
+                "kill-worker)\n",
+                verb);
         code = 2;
     }
     dmr_args_free(&a);

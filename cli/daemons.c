@@ -22,10 +22,14 @@ static const dmr_opt_t s_master_opts[] = {
 };
 
 static const dmr_cmd_t s_master_cmd = {
-    "dmr master", "[options]",
+    "dmr master",
+    "[options]",
     "Runs the master: accepts workers, schedules map and reduce tasks onto\n"
     "them, and serves clients (submit, status, jobs, workers).",
-    s_master_opts, sizeof s_master_opts / sizeof *s_master_opts, 0, 0};
+    s_master_opts,
+    sizeof s_master_opts / sizeof *s_master_opts,
+    0,
+    0};
 
 int dmr_cmd_master(int argc, char **argv)
 {
@@ -61,12 +65,16 @@ static const dmr_opt_t s_worker_opts[] = {
 };
 
 static const dmr_cmd_t s_worker_cmd = {
-    "dmr worker", "--master ENDPOINT [options]",
+    "dmr worker",
+    "--master ENDPOINT [options]",
     "Runs a worker: registers with the master, heartbeats, runs the tasks\n"
     "it is given (each in a child process) and serves its map outputs to\n"
     "reducers on other machines. Give --advertise when the master and other\n"
     "workers reach this machine by a name other than 127.0.0.1.",
-    s_worker_opts, sizeof s_worker_opts / sizeof *s_worker_opts, 0, 0};
+    s_worker_opts,
+    sizeof s_worker_opts / sizeof *s_worker_opts,
+    0,
+    0};
 
 int dmr_cmd_worker(int argc, char **argv)
 {

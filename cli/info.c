@@ -12,18 +12,31 @@ static const dmr_opt_t s_master_only[] = {
 };
 
 static const dmr_cmd_t s_status_cmd = {
-    "dmr status", "[JOB]",
+    "dmr status",
+    "[JOB]",
     "Shows a job (default: the latest): its state, progress, counters and\n"
     "every task attempt with its worker, start, end and outcome.",
-    s_master_only, 1, 0, 1};
+    s_master_only,
+    1,
+    0,
+    1};
 static const dmr_cmd_t s_jobs_cmd = {
-    "dmr jobs", "", "Lists every job the master knows, newest last.",
-    s_master_only, 1, 0, 0};
+    "dmr jobs",
+    "",
+    "Lists every job the master knows, newest last.",
+    s_master_only,
+    1,
+    0,
+    0};
 static const dmr_cmd_t s_workers_cmd = {
-    "dmr workers", "",
+    "dmr workers",
+    "",
     "Lists the workers: id, shuffle endpoint, host, pid, slots, running\n"
     "tasks, state and the age of the last heartbeat.",
-    s_master_only, 1, 0, 0};
+    s_master_only,
+    1,
+    0,
+    0};
 
 static const char *s_clock(int64_t wall_ms, char *buf, size_t len)
 {
@@ -132,8 +145,8 @@ int dmr_cmd_workers(int argc, char **argv)
     dmr_msg_init(&req, DMR_MSG_WORKERS);
     if (s_ask(&s_workers_cmd, argc, argv, &req, &r, &code))
         return code;
-    printf("%-6s %-28s %-16s %-8s %-5s %-7s %-6s %s\n", "id", "endpoint", "host",
-           "pid", "slots", "running", "state", "heartbeat");
+    printf("%-6s %-28s %-16s %-8s %-5s %-7s %-6s %s\n", "id", "endpoint",
+           "host", "pid", "slots", "running", "state", "heartbeat");
     for (size_t i = 0; i < r.nitems; i++) {
         const dmr_msg_t *w = &r.items[i];
         char age[32];

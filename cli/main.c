@@ -14,7 +14,8 @@ typedef struct {
 static const subcmd_t s_cmds[] = {
     {"master", dmr_cmd_master, "run the master daemon"},
     {"worker", dmr_cmd_worker, "run a worker daemon"},
-    {"cluster", dmr_cmd_cluster, "start or stop a local cluster, kill a worker"},
+    {"cluster", dmr_cmd_cluster,
+     "start or stop a local cluster, kill a worker"},
     {"submit", dmr_cmd_submit, "run a job and wait for it"},
     {"status", dmr_cmd_status, "show a job with every task attempt"},
     {"jobs", dmr_cmd_jobs, "list jobs"},
@@ -24,17 +25,19 @@ static const subcmd_t s_cmds[] = {
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "dmr -- batch MapReduce over ZeroMQ\n\n"
-            "usage: dmr COMMAND [options]    (dmr COMMAND --help for details)\n\n"
-            "commands:\n");
+    fprintf(
+        out,
+        "dmr -- batch MapReduce over ZeroMQ\n\n"
+        "usage: dmr COMMAND [options]    (dmr COMMAND --help for details)\n\n"
+        "commands:\n");
     for (size_t i = 0; i < sizeof s_cmds / sizeof *s_cmds; i++)
         if (s_cmds[i].help)
             fprintf(out, "  %-9s %s\n", s_cmds[i].name, s_cmds[i].help);
     fprintf(out, "  %-9s %s\n", "help", "this text, or help COMMAND");
-    fprintf(out,
-            "\nclient commands find the master from --master, else $DMR_MASTER,\n"
-            "else the local cluster started in ./.dmr by 'dmr cluster up'.\n");
+    fprintf(
+        out,
+        "\nclient commands find the master from --master, else $DMR_MASTER,\n"
+        "else the local cluster started in ./.dmr by 'dmr cluster up'.\n");
 }
 
 int main(int argc, char **argv)
@@ -44,7 +47,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *name = argv[1];
-    if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+    if (!strcmp(name, "help") || !strcmp(name, "--help") ||
+        !strcmp(name, "-h")) {
         if (argc > 2) {
             for (size_t i = 0; i < sizeof s_cmds / sizeof *s_cmds; i++)
                 if (!strcmp(s_cmds[i].name, argv[2])) {

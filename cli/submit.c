@@ -23,24 +23,28 @@
 #include "storage/input.h"
 
 static const dmr_opt_t s_opts[] = {
-    {"input", 'i', DMR_OPT_LIST, "PATH",
-     NULL, "input file, directory or glob; more paths may follow", 0, 0},
+    {"input", 'i', DMR_OPT_LIST, "PATH", NULL,
+     "input file, directory or glob; more paths may follow", 0, 0},
     {"output", 'o', DMR_OPT_STR, "DIR", NULL,
      "output directory (refused if not empty, unless --overwrite)", 0, 0},
-    {"reduces", 'R', DMR_OPT_INT, "N", "1", "number of reduce tasks", 1, 100000},
+    {"reduces", 'R', DMR_OPT_INT, "N", "1", "number of reduce tasks", 1,
+     100000},
     {"define", 'D', DMR_OPT_LIST, "KEY=VALUE", NULL,
      "job parameter; dmr reads split_mb, whole_files, compress, "
-     "fetch_timeout_ms", 0, 0},
+     "fetch_timeout_ms",
+     0, 0},
     {"overwrite", 0, DMR_OPT_FLAG, NULL, NULL,
      "replace the output of an earlier job in DIR", 0, 0},
-    {"master", 'm', DMR_OPT_STR, "ENDPOINT", NULL, "the master to submit to", 0, 0},
+    {"master", 'm', DMR_OPT_STR, "ENDPOINT", NULL, "the master to submit to", 0,
+     0},
     {"detach", 0, DMR_OPT_FLAG, NULL, NULL,
      "print the job id and return without waiting", 0, 0},
     {"quiet", 'q', DMR_OPT_FLAG, NULL, NULL, "no progress output", 0, 0},
 };
 
 static const dmr_cmd_t s_cmd = {
-    "dmr submit", "JOB --input PATH... --output DIR [-R N] [-D KEY=VALUE]...",
+    "dmr submit",
+    "JOB --input PATH... --output DIR [-R N] [-D KEY=VALUE]...",
     "Runs JOB over the inputs and writes part-00000 ... part-(N-1) and\n"
     "_SUCCESS into DIR. JOB is a bundled job (wordcount, grep,\n"
     "invertedindex) or the path of a job object (.so) built against\n"
@@ -48,7 +52,10 @@ static const dmr_cmd_t s_cmd = {
     "Input and output paths must be visible to every worker (a shared\n"
     "filesystem, or one machine). Exit status: 0 when the job succeeds, 1\n"
     "when it fails, 2 for a usage error.",
-    s_opts, sizeof s_opts / sizeof *s_opts, 1, 4096};
+    s_opts,
+    sizeof s_opts / sizeof *s_opts,
+    1,
+    4096};
 
 /* Finds a bundled job by name, or takes JOB as a path. */
 static char *s_resolve_job(const char *job)
@@ -122,14 +129,17 @@ static int s_prepare_output(const char *dir, int overwrite)
     if (ours + foreign == 0)
         return 0;
     if (!overwrite) {
-        fprintf(stderr, "dmr submit: output directory %s is not empty "
-                        "(use --overwrite to replace an earlier job's output)\n",
+        fprintf(stderr,
+                "dmr submit: output directory %s is not empty "
+                "(use --overwrite to replace an earlier job's output)\n",
                 dir);
         return 1;
     }
     if (foreign) {
-        fprintf(stderr, "dmr submit: output directory %s holds files that are "
-                        "not job output; refusing to overwrite it\n", dir);
+        fprintf(stderr,
+                "dmr submit: output directory %s holds files that are "
+                "not job output; refusing to overwrite it\n",
+                dir);
         return 1;
     }
     d = opendir(dir);
@@ -156,16 +166,19 @@ static char *s_abs_path(const char *p)
     return dmr_sprintf("%s/%s", cwd, p);
 }
 
-static void s_progress(const dmr_msg_t *info, int tty, char *last, size_t lastlen)
+static void s_progress(const dmr_msg_t *info, int tty, char *last,
+                       size_t lastlen)
 {
     char line[256];
-    snprintf(line, sizeof line, "job %llu: map %u/%u  reduce %u/%u  (%u running)",
+    snprintf(line, sizeof line,
+             "job %llu: map %u/%u  reduce %u/%u  (%u running)",
              (unsigned long long)info->job, info->maps_done, info->nmap,
              info->reduces_done, info->nreduce, info->running);
     if (tty) {
         unsigned total = info->nmap + info->nreduce;
         unsigned done = info->maps_done + info->reduces_done;
-        int width = 30, fill = total ? (int)(width * (double)done / total) : width;
+        int width = 30,
+            fill = total ? (int)(width * (double)done / total) : width;
         char bar[64];
         for (int i = 0; i < width; i++)
             bar[i] = i < fill ? '#' : '.';
@@ -208,8 +221,10 @@ static int s_follow(dmr_client_t *c, uint64_t id, int quiet)
             if (rc == 0)
                 dmr_msg_clear(&info);
             if (dmr_now_ms() - last_ok > 60000) {
-                fprintf(stderr, "%sdmr submit: lost contact with the master at "
-                                "%s: %s\n", tty ? "\n" : "", c->endpoint, err);
+                fprintf(stderr,
+                        "%sdmr submit: lost contact with the master at "
+                        "%s: %s\n",
+                        tty ? "\n" : "", c->endpoint, err);
                 return 1;
             }
             usleep(200000);
@@ -276,8 +291,10 @@ int dmr_cmd_submit(int argc, char **argv)
     }
     object = s_resolve_job(jobarg);
     if (!object) {
-        fprintf(stderr, "dmr submit: unknown job '%s': not a bundled job and "
-                        "not a job object file\n", jobarg);
+        fprintf(stderr,
+                "dmr submit: unknown job '%s': not a bundled job and "
+                "not a job object file\n",
+                jobarg);
         s_list_bundled(stderr);
         goto out;
     }
@@ -289,8 +306,10 @@ int dmr_cmd_submit(int argc, char **argv)
         goto out;
     }
     if (def->abi != DMR_JOB_ABI || !def->map || !def->reduce) {
-        fprintf(stderr, "dmr submit: %s: job ABI %u (this dmr speaks %u) or no "
-                        "map/reduce function\n", object, def->abi, DMR_JOB_ABI);
+        fprintf(stderr,
+                "dmr submit: %s: job ABI %u (this dmr speaks %u) or no "
+                "map/reduce function\n",
+                object, def->abi, DMR_JOB_ABI);
         goto out;
     }
     const char *jobname = def->name ? def->name : jobarg;
@@ -322,7 +341,8 @@ int dmr_cmd_submit(int argc, char **argv)
     for (size_t i = 1; i < a.npos; i++)
         paths[inputs->nlist + i - 1] = a.pos[i];
     char err[4096];
-    if (dmr_input_expand(paths, npaths, &files, &nfiles, err, sizeof err) != 0) {
+    if (dmr_input_expand(paths, npaths, &files, &nfiles, err, sizeof err) !=
+        0) {
         fprintf(stderr, "dmr submit: %s\n", err);
         goto out;
     }

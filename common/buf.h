@@ -15,7 +15,10 @@ typedef struct {
     size_t cap;
 } dmr_buf_t;
 
-#define DMR_BUF_INIT {NULL, 0, 0}
+#define DMR_BUF_INIT                                                           \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 /* Ensures room for extra more bytes. */
 void dmr_buf_reserve(dmr_buf_t *b, size_t extra);

@@ -62,11 +62,13 @@ int dmr_net_send(void *sock, const dmr_peer_t *to, const dmr_msg_t *m)
     if (rc)
         goto out;
     if (to && zmq_send(sock, to->id, to->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        rc = (errno == EHOSTUNREACH || errno == EAGAIN) ? DMR_EUNAVAIL : DMR_EIO;
+        rc =
+            (errno == EHOSTUNREACH || errno == EAGAIN) ? DMR_EUNAVAIL : DMR_EIO;
         goto out;
     }
     if (zmq_send(sock, body.data, body.len, ZMQ_DONTWAIT) < 0)
-        rc = (errno == EHOSTUNREACH || errno == EAGAIN) ? DMR_EUNAVAIL : DMR_EIO;
+        rc =
+            (errno == EHOSTUNREACH || errno == EAGAIN) ? DMR_EUNAVAIL : DMR_EIO;
 out:
     dmr_buf_free(&body);
     return rc;
@@ -147,8 +149,8 @@ int dmr_net_request(void *sock, const dmr_msg_t *req, dmr_msg_t *rep,
         }
     }
     if (rc) {
-        snprintf(err, errlen, "cannot send %s: %s", dmr_msg_type_name(req->type),
-                 dmr_strerror(rc));
+        snprintf(err, errlen, "cannot send %s: %s",
+                 dmr_msg_type_name(req->type), dmr_strerror(rc));
         return rc;
     }
     for (;;) {
@@ -185,7 +187,8 @@ void dmr_net_advertise(const char *bound, const char *host, char *out,
     }
     const char *h = scheme + 3;
     size_t hl = (size_t)(colon - h);
-    int wildcard = (hl == 1 && h[0] == '*') || (hl == 7 && !memcmp(h, "0.0.0.0", 7));
+    int wildcard =
+        (hl == 1 && h[0] == '*') || (hl == 7 && !memcmp(h, "0.0.0.0", 7));
     if (host && *host)
         snprintf(out, outlen, "tcp://%s%s", host, colon);
     else if (wildcard)

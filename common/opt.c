@@ -12,12 +12,8 @@ static int s_set(const dmr_opt_t *o, dmr_optval_t *v, const char *value,
                  int given, char *err, size_t errlen)
 {
     switch (o->kind) {
-    case DMR_OPT_FLAG:
-        v->num = 1;
-        break;
-    case DMR_OPT_STR:
-        v->str = value;
-        break;
+    case DMR_OPT_FLAG: v->num = 1; break;
+    case DMR_OPT_STR: v->str = value; break;
     case DMR_OPT_INT: {
         int64_t n;
         if (dmr_parse_i64(value, &n) != 0 || n < o->min || n > o->max) {
@@ -65,8 +61,8 @@ int dmr_args_parse(const dmr_cmd_t *cmd, int argc, char **argv,
     args->nvals = cmd->nopts;
     args->pos = dmr_calloc((size_t)argc + 1, sizeof *args->pos);
     for (size_t i = 0; i < cmd->nopts; i++)
-        if (cmd->opts[i].def &&
-            s_set(&cmd->opts[i], &args->vals[i], cmd->opts[i].def, 0, err, errlen))
+        if (cmd->opts[i].def && s_set(&cmd->opts[i], &args->vals[i],
+                                      cmd->opts[i].def, 0, err, errlen))
             return DMR_EINVAL;
 
     int only_pos = 0;

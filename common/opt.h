@@ -19,20 +19,20 @@ typedef enum {
 } dmr_opt_kind_t;
 
 typedef struct {
-    const char *name;   /* long name, without "--" */
-    char short_name;    /* or 0 */
+    const char *name; /* long name, without "--" */
+    char short_name;  /* or 0 */
     dmr_opt_kind_t kind;
-    const char *arg;    /* placeholder in help, e.g. "DIR" */
-    const char *def;    /* default value (parsed like a given one), or NULL */
-    const char *help;   /* one line */
-    int64_t min, max;   /* bounds for DMR_OPT_INT */
+    const char *arg;  /* placeholder in help, e.g. "DIR" */
+    const char *def;  /* default value (parsed like a given one), or NULL */
+    const char *help; /* one line */
+    int64_t min, max; /* bounds for DMR_OPT_INT */
 } dmr_opt_t;
 
 typedef struct {
-    int set;            /* given on the command line */
-    const char *str;    /* STR / INT text (default if not set) */
-    int64_t num;        /* INT value, FLAG 0/1 */
-    const char **list;  /* LIST values (points into argv) */
+    int set;           /* given on the command line */
+    const char *str;   /* STR / INT text (default if not set) */
+    int64_t num;       /* INT value, FLAG 0/1 */
+    const char **list; /* LIST values (points into argv) */
     size_t nlist;
 } dmr_optval_t;
 
@@ -46,11 +46,11 @@ typedef struct {
 } dmr_cmd_t;
 
 typedef struct {
-    dmr_optval_t *vals;  /* one per option, same order as the table */
+    dmr_optval_t *vals; /* one per option, same order as the table */
     size_t nvals;
-    const char **pos;    /* positional arguments */
+    const char **pos; /* positional arguments */
     size_t npos;
-    int help;            /* --help / -h was given */
+    int help; /* --help / -h was given */
 } dmr_args_t;
 
 /* Parses argv[1..argc) against cmd. Returns 0 (check args->help), or

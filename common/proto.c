@@ -43,17 +43,51 @@ typedef enum { K_U32, K_U64, K_I64, K_STR, K_BIN, K_KV, K_CTR, K_ITEMS } kind_t;
 typedef struct {
     const char *key;
     kind_t kind;
-    size_t off;  /* offsetof the field in dmr_msg_t */
-    size_t max;  /* bytes for STR/BIN, entries for lists */
+    size_t off; /* offsetof the field in dmr_msg_t */
+    size_t max; /* bytes for STR/BIN, entries for lists */
 } field_t;
 
-#define FLD(k, kind, member, max) {k, kind, offsetof(dmr_msg_t, member), max}
+#define FLD(k, kind, member, max)                                              \
+    {                                                                          \
+        k, kind, offsetof(dmr_msg_t, member), max                              \
+    }
 
 enum {
-    F_JOB, F_WID, F_INC, F_HOST, F_EP, F_NAME, F_HASH, F_PATH, F_STATE,
-    F_ERR, F_OUT, F_PID, F_SLOTS, F_KIND, F_TASK, F_ATT, F_PART, F_NMAP,
-    F_NRED, F_MDONE, F_RDONE, F_RUN, F_IVAL, F_FLAGS, F_STATUS, F_OFF,
-    F_LEN, F_TOTAL, F_START, F_END, F_AGE, F_BLOB, F_PARAMS, F_CTR, F_ITEMS,
+    F_JOB,
+    F_WID,
+    F_INC,
+    F_HOST,
+    F_EP,
+    F_NAME,
+    F_HASH,
+    F_PATH,
+    F_STATE,
+    F_ERR,
+    F_OUT,
+    F_PID,
+    F_SLOTS,
+    F_KIND,
+    F_TASK,
+    F_ATT,
+    F_PART,
+    F_NMAP,
+    F_NRED,
+    F_MDONE,
+    F_RDONE,
+    F_RUN,
+    F_IVAL,
+    F_FLAGS,
+    F_STATUS,
+    F_OFF,
+    F_LEN,
+    F_TOTAL,
+    F_START,
+    F_END,
+    F_AGE,
+    F_BLOB,
+    F_PARAMS,
+    F_CTR,
+    F_ITEMS,
     F_COUNT
 };
 
@@ -105,7 +139,8 @@ typedef struct {
 } type_rule_t;
 
 static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
-    [DMR_MSG_REGISTER] = {"REGISTER", B(F_HOST) | B(F_PID) | B(F_EP) | B(F_SLOTS),
+    [DMR_MSG_REGISTER] = {"REGISTER",
+                          B(F_HOST) | B(F_PID) | B(F_EP) | B(F_SLOTS),
                           B(F_WID) | B(F_INC), 0},
     [DMR_MSG_HEARTBEAT] = {"HEARTBEAT", B(F_WID) | B(F_INC),
                            B(F_RUN) | B(F_ITEMS), 0},
@@ -118,14 +153,16 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_TASK] = {"TASK",
                       B(F_JOB) | B(F_KIND) | B(F_TASK) | B(F_ATT) | B(F_HASH) |
                           B(F_NAME) | B(F_NMAP) | B(F_NRED),
-                      B(F_PATH) | B(F_OFF) | B(F_LEN) | B(F_OUT) |
-                          B(F_PARAMS) | B(F_ITEMS) | B(F_FLAGS),
+                      B(F_PATH) | B(F_OFF) | B(F_LEN) | B(F_OUT) | B(F_PARAMS) |
+                          B(F_ITEMS) | B(F_FLAGS),
                       0},
-    [DMR_MSG_JOB_BLOB] = {"JOB_BLOB", B(F_HASH) | B(F_OFF) | B(F_TOTAL) | B(F_BLOB),
-                          0, 0},
-    [DMR_MSG_CANCEL] = {"CANCEL", B(F_JOB), B(F_KIND) | B(F_TASK) | B(F_ATT), 0},
+    [DMR_MSG_JOB_BLOB] = {"JOB_BLOB",
+                          B(F_HASH) | B(F_OFF) | B(F_TOTAL) | B(F_BLOB), 0, 0},
+    [DMR_MSG_CANCEL] = {"CANCEL", B(F_JOB), B(F_KIND) | B(F_TASK) | B(F_ATT),
+                        0},
     [DMR_MSG_SUBMIT] = {"SUBMIT",
-                        B(F_NAME) | B(F_HASH) | B(F_BLOB) | B(F_OUT) | B(F_NRED),
+                        B(F_NAME) | B(F_HASH) | B(F_BLOB) | B(F_OUT) |
+                            B(F_NRED),
                         B(F_PARAMS) | B(F_ITEMS) | B(F_FLAGS), 0},
     [DMR_MSG_STATUS] = {"STATUS", 0, B(F_JOB), 0},
     [DMR_MSG_JOBS] = {"JOBS", 0, 0, 0},
@@ -140,7 +177,8 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_JOB_LIST] = {"JOB_LIST", 0, B(F_ITEMS), 0},
     [DMR_MSG_WORKER_LIST] = {"WORKER_LIST", 0, B(F_ITEMS), 0},
     [DMR_MSG_ERROR] = {"ERROR", B(F_STATUS) | B(F_ERR),
-                       B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_PART) | B(F_OFF), 0},
+                       B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_PART) | B(F_OFF),
+                       0},
     [DMR_MSG_FETCH] = {"FETCH",
                        B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_PART) | B(F_OFF) |
                            B(F_LEN),
@@ -149,7 +187,8 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
                             B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_PART) |
                                 B(F_OFF) | B(F_TOTAL) | B(F_BLOB),
                             0, 0},
-    [DMR_MSG_FILE_INFO] = {"FILE_INFO", B(F_PATH) | B(F_NAME) | B(F_TOTAL), 0, 1},
+    [DMR_MSG_FILE_INFO] = {"FILE_INFO", B(F_PATH) | B(F_NAME) | B(F_TOTAL), 0,
+                           1},
     [DMR_MSG_MAP_LOC] = {"MAP_LOC", B(F_TASK) | B(F_ATT) | B(F_EP) | B(F_WID),
                          0, 1},
     [DMR_MSG_ATTEMPT_INFO] = {"ATTEMPT_INFO",
@@ -246,7 +285,8 @@ static int s_encode_field(const dmr_msg_t *m, int f, msgpack_packer *pk,
         if (m->nparams > fd->max)
             return DMR_EINVAL;
         for (size_t i = 0; i < m->nparams; i++)
-            if (strlen(m->params[i].key) > 4096 || strlen(m->params[i].val) > 65536)
+            if (strlen(m->params[i].key) > 4096 ||
+                strlen(m->params[i].val) > 65536)
                 return DMR_EINVAL;
         msgpack_pack_map(pk, m->nparams);
         for (size_t i = 0; i < m->nparams; i++) {
@@ -368,18 +408,27 @@ static int s_prescan(const uint8_t *p, size_t len)
             count = 2ull * (c & 0x0f), is_cont = 1;
         } else {
             switch (c) {
-            case 0xcc: case 0xd0: body = 1; break;
-            case 0xcd: case 0xd1: body = 2; break;
-            case 0xca: case 0xce: case 0xd2: body = 4; break;
-            case 0xcb: case 0xcf: case 0xd3: body = 8; break;
+            case 0xcc:
+            case 0xd0: body = 1; break;
+            case 0xcd:
+            case 0xd1: body = 2; break;
+            case 0xca:
+            case 0xce:
+            case 0xd2: body = 4; break;
+            case 0xcb:
+            case 0xcf:
+            case 0xd3: body = 8; break;
             case 0xd4: body = 2; break;
             case 0xd5: body = 3; break;
             case 0xd6: body = 5; break;
             case 0xd7: body = 9; break;
             case 0xd8: body = 17; break;
-            case 0xc4: case 0xd9: hdr = 1; break;
-            case 0xc5: case 0xda: hdr = 2; break;
-            case 0xc6: case 0xdb: hdr = 4; break;
+            case 0xc4:
+            case 0xd9: hdr = 1; break;
+            case 0xc5:
+            case 0xda: hdr = 2; break;
+            case 0xc6:
+            case 0xdb: hdr = 4; break;
             case 0xc7: hdr = 1; break;
             case 0xc8: hdr = 2; break;
             case 0xc9: hdr = 4; break;
@@ -471,7 +520,8 @@ static int s_decode_field(const msgpack_object *o, int f, dmr_msg_t *m,
     switch (fd->kind) {
     case K_U32:
         if (s_get_u64(o, &u) || u > UINT32_MAX)
-            return s_fail(e, "field '%s': expected an unsigned 32-bit integer%s",
+            return s_fail(e,
+                          "field '%s': expected an unsigned 32-bit integer%s",
                           fd->key, "");
         *AT(m, f, uint32_t) = (uint32_t)u;
         return 0;
@@ -578,8 +628,9 @@ static int s_decode_field(const msgpack_object *o, int f, dmr_msg_t *m,
             if (rc)
                 return rc;
             if (!s_types[it->type].item)
-                return s_fail(e, "field 'items': a %s message cannot be a list item%s",
-                              dmr_msg_type_name(it->type), "");
+                return s_fail(
+                    e, "field 'items': a %s message cannot be a list item%s",
+                    dmr_msg_type_name(it->type), "");
         }
         return 0;
     }
@@ -601,13 +652,15 @@ static int s_decode_obj(const msgpack_object *obj, dmr_msg_t *m, int depth,
             if (have_v)
                 return s_fail(e, "field 'v' appears twice%s%s", "", "");
             if (s_get_u64(&kv[j].val, &version))
-                return s_fail(e, "field 'v' is not an unsigned integer%s%s", "", "");
+                return s_fail(e, "field 'v' is not an unsigned integer%s%s", "",
+                              "");
             have_v = 1;
         } else if (s_key_is(&kv[j].key, "t")) {
             if (have_t)
                 return s_fail(e, "field 't' appears twice%s%s", "", "");
             if (s_get_u64(&kv[j].val, &type))
-                return s_fail(e, "field 't' is not an unsigned integer%s%s", "", "");
+                return s_fail(e, "field 't' is not an unsigned integer%s%s", "",
+                              "");
             have_t = 1;
         }
     }
@@ -650,8 +703,8 @@ static int s_decode_obj(const msgpack_object *obj, dmr_msg_t *m, int depth,
     if (missing) {
         for (int f = 0; f < F_COUNT; f++)
             if (missing & B(f))
-                return s_fail(e, "%s: required field '%s' is missing",
-                              tr->name, s_fields[f].key);
+                return s_fail(e, "%s: required field '%s' is missing", tr->name,
+                              s_fields[f].key);
     }
     return 0;
 }
@@ -665,12 +718,15 @@ int dmr_msg_decode(const void *data, size_t len, dmr_msg_t *m, char *err,
     e.err[0] = '\0';
     memset(m, 0, sizeof *m);
     if (len > DMR_MSG_MAX) {
-        snprintf(e.err, e.errlen, "message of %zu bytes is over the limit", len);
+        snprintf(e.err, e.errlen, "message of %zu bytes is over the limit",
+                 len);
         return DMR_ETOOBIG;
     }
     if (len == 0 || s_prescan(data, len) != 0) {
-        snprintf(e.err, e.errlen, "body is not one well-formed MessagePack "
-                                  "object (%zu bytes)", len);
+        snprintf(e.err, e.errlen,
+                 "body is not one well-formed MessagePack "
+                 "object (%zu bytes)",
+                 len);
         return DMR_EPROTO;
     }
     msgpack_unpacked up;

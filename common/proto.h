@@ -39,15 +39,15 @@ typedef enum {
     DMR_MSG_TASK_DONE = 3, /* job kind task att status [err ctr items] */
     DMR_MSG_JOB_FETCH = 4, /* hash off */
     /* master -> worker */
-    DMR_MSG_WELCOME = 5,   /* wid inc ival */
-    DMR_MSG_TASK = 6,      /* job kind task att hash name nmap nred ... */
-    DMR_MSG_JOB_BLOB = 7,  /* hash off total blob */
-    DMR_MSG_CANCEL = 8,    /* job [kind task att] */
+    DMR_MSG_WELCOME = 5,  /* wid inc ival */
+    DMR_MSG_TASK = 6,     /* job kind task att hash name nmap nred ... */
+    DMR_MSG_JOB_BLOB = 7, /* hash off total blob */
+    DMR_MSG_CANCEL = 8,   /* job [kind task att] */
     /* client -> master */
-    DMR_MSG_SUBMIT = 9,    /* name hash blob out nred params items */
-    DMR_MSG_STATUS = 10,   /* [job] */
-    DMR_MSG_JOBS = 11,     /* */
-    DMR_MSG_WORKERS = 12,  /* */
+    DMR_MSG_SUBMIT = 9,   /* name hash blob out nred params items */
+    DMR_MSG_STATUS = 10,  /* [job] */
+    DMR_MSG_JOBS = 11,    /* */
+    DMR_MSG_WORKERS = 12, /* */
     /* master -> client */
     DMR_MSG_SUBMITTED = 13,   /* job */
     DMR_MSG_JOB_INFO = 14,    /* job name state ... [items=attempts] */
@@ -82,44 +82,44 @@ typedef struct dmr_msg dmr_msg_t;
 struct dmr_msg {
     uint32_t type;
 
-    uint64_t job;         /* "job"   job id */
-    const char *wid;      /* "wid"   worker id, e.g. "w3" */
-    uint64_t inc;         /* "inc"   worker incarnation */
-    const char *host;     /* "host"  host name */
-    const char *endpoint; /* "ep"    a ZeroMQ endpoint */
-    const char *name;     /* "name"  job or file display name */
-    const char *hash;     /* "hash"  job object SHA-256, hex */
-    const char *path;     /* "path"  a file path */
-    const char *state;    /* "state" a state name */
-    const char *error;    /* "err"   an error text */
-    const char *output;   /* "out"   output directory */
-    int64_t pid;          /* "pid" */
-    uint32_t slots;       /* "slots" concurrent tasks a worker runs */
-    uint32_t kind;        /* "kind"  DMR_TASK_* */
-    uint32_t task;        /* "task"  task index */
-    uint32_t attempt;     /* "att"   attempt number */
-    uint32_t part;        /* "part"  partition */
-    uint32_t nmap;        /* "nmap" */
-    uint32_t nreduce;     /* "nred" */
-    uint32_t maps_done;   /* "mdone" */
-    uint32_t reduces_done;/* "rdone" */
-    uint32_t running;     /* "run"   tasks running */
-    uint32_t interval;    /* "ival"  heartbeat interval, ms */
-    uint32_t flags;       /* "flags" job flags from the job object */
-    int64_t status;       /* "status" 0 or a DMR_E* / exit status */
-    uint64_t offset;      /* "off" */
-    uint64_t length;      /* "len" */
-    uint64_t total;       /* "total" */
-    int64_t start_ms;     /* "start" wall-clock ms */
-    int64_t end_ms;       /* "end"   wall-clock ms */
-    int64_t age_ms;       /* "age"   ms since last heard */
-    const uint8_t *blob;  /* "blob"  binary payload */
+    uint64_t job;          /* "job"   job id */
+    const char *wid;       /* "wid"   worker id, e.g. "w3" */
+    uint64_t inc;          /* "inc"   worker incarnation */
+    const char *host;      /* "host"  host name */
+    const char *endpoint;  /* "ep"    a ZeroMQ endpoint */
+    const char *name;      /* "name"  job or file display name */
+    const char *hash;      /* "hash"  job object SHA-256, hex */
+    const char *path;      /* "path"  a file path */
+    const char *state;     /* "state" a state name */
+    const char *error;     /* "err"   an error text */
+    const char *output;    /* "out"   output directory */
+    int64_t pid;           /* "pid" */
+    uint32_t slots;        /* "slots" concurrent tasks a worker runs */
+    uint32_t kind;         /* "kind"  DMR_TASK_* */
+    uint32_t task;         /* "task"  task index */
+    uint32_t attempt;      /* "att"   attempt number */
+    uint32_t part;         /* "part"  partition */
+    uint32_t nmap;         /* "nmap" */
+    uint32_t nreduce;      /* "nred" */
+    uint32_t maps_done;    /* "mdone" */
+    uint32_t reduces_done; /* "rdone" */
+    uint32_t running;      /* "run"   tasks running */
+    uint32_t interval;     /* "ival"  heartbeat interval, ms */
+    uint32_t flags;        /* "flags" job flags from the job object */
+    int64_t status;        /* "status" 0 or a DMR_E* / exit status */
+    uint64_t offset;       /* "off" */
+    uint64_t length;       /* "len" */
+    uint64_t total;        /* "total" */
+    int64_t start_ms;      /* "start" wall-clock ms */
+    int64_t end_ms;        /* "end"   wall-clock ms */
+    int64_t age_ms;        /* "age"   ms since last heard */
+    const uint8_t *blob;   /* "blob"  binary payload */
     size_t blob_len;
-    dmr_kv_t *params;     /* "params" string map */
+    dmr_kv_t *params; /* "params" string map */
     size_t nparams;
     dmr_counter_t *counters; /* "ctr" string -> uint map */
     size_t ncounters;
-    dmr_msg_t *items;     /* "items" list of item messages */
+    dmr_msg_t *items; /* "items" list of item messages */
     size_t nitems;
 
     /* Private: what the decoder allocated. */

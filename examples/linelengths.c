@@ -1,8 +1,9 @@
 /* linelengths.c -- an example job built outside dmr's tree: counts short
  * (<= 80 bytes) and long lines. Build and run:
  *
- *   cc -std=c11 -O2 -shared -fPIC -I jobs -o linelengths.so examples/linelengths.c
- *   dmr submit ./linelengths.so --input books/ --output out
+ *   cc -std=c11 -O2 -shared -fPIC -I jobs -o linelengths.so
+ * examples/linelengths.c dmr submit ./linelengths.so --input books/ --output
+ * out
  */
 #include <stdio.h>
 
@@ -10,7 +11,8 @@
 
 static int map(dmr_ctx *ctx, const dmr_record *in)
 {
-    return dmr_emit(ctx, in->value.len > 80 ? dmr_str("long") : dmr_str("short"),
+    return dmr_emit(ctx,
+                    in->value.len > 80 ? dmr_str("long") : dmr_str("short"),
                     dmr_str("1"));
 }
 

@@ -60,8 +60,8 @@ typedef struct {
 /* Public head of every context; the rest of the struct is private. */
 struct dmr_ctx {
     const dmr_ctx_ops *ops;
-    void *user;      /* free for the job's own state (see setup) */
-    uint32_t task;   /* index of this map or reduce task */
+    void *user;    /* free for the job's own state (see setup) */
+    uint32_t task; /* index of this map or reduce task */
     uint32_t nreduce;
 };
 
@@ -127,8 +127,8 @@ typedef struct {
 
 #define DMR_JOB_SYMBOL "dmr_job_def"
 #define DMR_JOB_DEFINE(...)                                                    \
-    __attribute__((visibility("default"))) const dmr_job dmr_job_def = {     \
-        .abi = DMR_JOB_ABI, __VA_ARGS__}
+    __attribute__((visibility("default")))                                     \
+    const dmr_job dmr_job_def = {.abi = DMR_JOB_ABI, __VA_ARGS__}
 
 #ifdef __cplusplus
 }

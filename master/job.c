@@ -242,10 +242,10 @@ int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
         job->state = DMR_JOB_FAILED;
         job->end_ms = dmr_wall_ms();
         free(job->error);
-        job->error = dmr_sprintf("%s task %u failed %u times; last error: %s",
-                                 t->kind == DMR_TASK_MAP ? "map" : "reduce",
-                                 t->index, t->failures,
-                                 error ? error : "(none)");
+        job->error =
+            dmr_sprintf("%s task %u failed %u times; last error: %s",
+                        t->kind == DMR_TASK_MAP ? "map" : "reduce", t->index,
+                        t->failures, error ? error : "(none)");
         return 1;
     }
     return 0;
@@ -261,8 +261,8 @@ void dmr_job_add_counters(dmr_job_t *job, const dmr_msg_t *done)
         if (j == job->ncounters) {
             if (job->ncounters >= 256)
                 continue;
-            job->counters = dmr_realloc(job->counters,
-                                        (job->ncounters + 1) * sizeof *job->counters);
+            job->counters = dmr_realloc(
+                job->counters, (job->ncounters + 1) * sizeof *job->counters);
             job->counters[j].name = dmr_strdup(c->name);
             job->counters[j].value = 0;
             job->ncounters++;
@@ -304,7 +304,8 @@ void dmr_job_info(const dmr_job_t *job, int attempts, dmr_msg_t *m)
     uint32_t running = 0;
     size_t n = 0;
     for (uint32_t i = 0; i < job->nmap; i++)
-        n += job->maps[i].natt, running += job->maps[i].state == DMR_TASK_RUNNING;
+        n += job->maps[i].natt,
+            running += job->maps[i].state == DMR_TASK_RUNNING;
     for (uint32_t i = 0; i < job->nreduce; i++)
         n += job->reduces[i].natt,
             running += job->reduces[i].state == DMR_TASK_RUNNING;

@@ -14,7 +14,11 @@
 #include "common/proto.h"
 #include "storage/input.h"
 
-typedef enum { DMR_TASK_IDLE, DMR_TASK_RUNNING, DMR_TASK_DONE } dmr_task_state_t;
+typedef enum {
+    DMR_TASK_IDLE,
+    DMR_TASK_RUNNING,
+    DMR_TASK_DONE
+} dmr_task_state_t;
 
 typedef enum {
     DMR_ATT_RUNNING,
@@ -23,7 +27,11 @@ typedef enum {
     DMR_ATT_LOST,   /* its worker died or its output was lost */
 } dmr_att_state_t;
 
-typedef enum { DMR_JOB_RUNNING, DMR_JOB_SUCCEEDED, DMR_JOB_FAILED } dmr_job_state_t;
+typedef enum {
+    DMR_JOB_RUNNING,
+    DMR_JOB_SUCCEEDED,
+    DMR_JOB_FAILED
+} dmr_job_state_t;
 
 typedef struct {
     uint32_t n;
@@ -36,8 +44,8 @@ typedef struct {
 typedef struct {
     uint32_t kind, index;
     dmr_task_state_t state;
-    uint32_t failures;   /* attempts that failed (not lost) */
-    dmr_attempt_t *att;  /* every attempt, in order */
+    uint32_t failures;  /* attempts that failed (not lost) */
+    dmr_attempt_t *att; /* every attempt, in order */
     size_t natt;
     /* For a done map: where its output lives. */
     char out_wid[32];

@@ -28,15 +28,15 @@
 
 typedef struct {
     char wid[32];
-    uint64_t inc;        /* incarnation: bumps when a worker re-registers */
-    dmr_peer_t peer;     /* routing id on the master's ROUTER */
-    char *endpoint;      /* where its shuffle server listens */
+    uint64_t inc;    /* incarnation: bumps when a worker re-registers */
+    dmr_peer_t peer; /* routing id on the master's ROUTER */
+    char *endpoint;  /* where its shuffle server listens */
     char *host;
     int64_t pid;
     uint32_t slots;
-    uint32_t running;    /* attempts assigned and not finished */
+    uint32_t running; /* attempts assigned and not finished */
     int alive;
-    int64_t last_seen;   /* monotonic ms */
+    int64_t last_seen; /* monotonic ms */
 } worker_t;
 
 typedef struct {
@@ -50,7 +50,7 @@ typedef struct {
     dmr_job_t **jobs;
     size_t njobs;
     uint64_t next_job;
-    char *jobs_dir;      /* data_dir/jobs: job objects by hash */
+    char *jobs_dir; /* data_dir/jobs: job objects by hash */
 } master_t;
 
 static volatile sig_atomic_t s_stop;
@@ -132,7 +132,8 @@ static void s_job_finished(master_t *ms, dmr_job_t *job)
         char *ok = dmr_sprintf("%s/_SUCCESS", job->output);
         if (dmr_write_file_atomic(ok, "", 0) != 0) {
             job->state = DMR_JOB_FAILED;
-            job->error = dmr_sprintf("cannot write %s: %s", ok, strerror(errno));
+            job->error =
+                dmr_sprintf("cannot write %s: %s", ok, strerror(errno));
         }
         free(ok);
     }
@@ -166,8 +167,9 @@ static void s_worker_lost(master_t *ms, worker_t *w, const char *why)
                 for (size_t a = 0; a < t->natt; a++) {
                     if (t->att[a].state == DMR_ATT_RUNNING &&
                         !strcmp(t->att[a].wid, w->wid)) {
-                        dmr_job_finish_attempt(job, t, t->att[a].n, DMR_ATT_LOST,
-                                               why, NULL, UINT32_MAX);
+                        dmr_job_finish_attempt(job, t, t->att[a].n,
+                                               DMR_ATT_LOST, why, NULL,
+                                               UINT32_MAX);
                         rerun++;
                     }
                 }
@@ -257,8 +259,10 @@ static void s_on_task_done(master_t *ms, const dmr_peer_t *from,
     worker_t *w = s_worker_by_wid(ms, m->wid);
     if (!w || !w->alive || w->peer.len != from->len ||
         memcmp(w->peer.id, from->id, from->len)) {
-        dmr_info("sched", "ignoring a result from %s, which is not a live "
-                          "worker", m->wid);
+        dmr_info("sched",
+                 "ignoring a result from %s, which is not a live "
+                 "worker",
+                 m->wid);
         return;
     }
     w->last_seen = dmr_now_ms();
@@ -273,7 +277,8 @@ static void s_on_task_done(master_t *ms, const dmr_peer_t *from,
     int changed;
     if (m->status == 0) {
         dmr_debug("sched", "job %llu %s %u attempt %u done on %s",
-                  (unsigned long long)job->id, kind, m->task, m->attempt, w->wid);
+                  (unsigned long long)job->id, kind, m->task, m->attempt,
+                  w->wid);
         int was_done = t->state == DMR_TASK_DONE;
         changed = dmr_job_finish_attempt(job, t, m->attempt, DMR_ATT_OK, NULL,
                                          w->endpoint,
@@ -347,8 +352,9 @@ static void s_on_submit(master_t *ms, const dmr_peer_t *from,
     struct stat st;
     if (stat(path, &st) != 0 &&
         dmr_write_file_atomic(path, m->blob, m->blob_len) != 0) {
-        snprintf(err, sizeof err, "master cannot store the job object at %s: %s",
-                 path, strerror(errno));
+        snprintf(err, sizeof err,
+                 "master cannot store the job object at %s: %s", path,
+                 strerror(errno));
         s_reply_error(ms, from, DMR_EIO, err);
         dmr_job_destroy(&job);
         free(path);
@@ -358,8 +364,9 @@ static void s_on_submit(master_t *ms, const dmr_peer_t *from,
     ms->next_job++;
     ms->jobs = dmr_realloc(ms->jobs, (ms->njobs + 1) * sizeof *ms->jobs);
     ms->jobs[ms->njobs++] = job;
-    dmr_info("job", "job %llu (%s) submitted: %zu files, %u maps, %u reduces, "
-                    "output %s",
+    dmr_info("job",
+             "job %llu (%s) submitted: %zu files, %u maps, %u reduces, "
+             "output %s",
              (unsigned long long)job->id, job->name, job->nfiles, job->nmap,
              job->nreduce, job->output);
     dmr_msg_t r;
@@ -377,7 +384,8 @@ static void s_on_status(master_t *ms, const dmr_peer_t *from,
                             : (ms->njobs ? ms->jobs[ms->njobs - 1] : NULL);
     if (!job) {
         char err[64];
-        snprintf(err, sizeof err, "no such job: %llu", (unsigned long long)m->job);
+        snprintf(err, sizeof err, "no such job: %llu",
+                 (unsigned long long)m->job);
         s_reply_error(ms, from, DMR_ENOENT, m->job ? err : "no jobs yet");
         return;
     }
@@ -471,15 +479,16 @@ static void s_assign(master_t *ms, worker_t *w, dmr_job_t *job, dmr_task_t *t)
     if (t->kind == DMR_TASK_REDUCE)
         free(m.items);
     if (rc) {
-        dmr_warn("sched", "cannot reach worker %s: %s", w->wid, dmr_strerror(rc));
+        dmr_warn("sched", "cannot reach worker %s: %s", w->wid,
+                 dmr_strerror(rc));
         dmr_job_finish_attempt(job, t, att, DMR_ATT_LOST, "worker unreachable",
                                NULL, UINT32_MAX);
         return;
     }
     w->running++;
-    dmr_debug("sched", "job %llu %s %u attempt %u -> %s",
-              (unsigned long long)job->id,
-              t->kind == DMR_TASK_MAP ? "map" : "reduce", t->index, att, w->wid);
+    dmr_debug(
+        "sched", "job %llu %s %u attempt %u -> %s", (unsigned long long)job->id,
+        t->kind == DMR_TASK_MAP ? "map" : "reduce", t->index, att, w->wid);
 }
 
 static void s_schedule(master_t *ms)
@@ -572,7 +581,8 @@ int dmr_master_run(const dmr_master_config_t *cfg)
     ms.sock = dmr_net_socket(ms.zctx, ZMQ_ROUTER);
     if (!ms.sock || dmr_net_bind(ms.sock, cfg->bind, ms.endpoint,
                                  sizeof ms.endpoint) != 0) {
-        dmr_error("master", "cannot bind %s: %s", cfg->bind, zmq_strerror(errno));
+        dmr_error("master", "cannot bind %s: %s", cfg->bind,
+                  zmq_strerror(errno));
         rc = DMR_EIO;
         goto out;
     }
@@ -588,7 +598,8 @@ int dmr_master_run(const dmr_master_config_t *cfg)
             goto out;
         }
     }
-    dmr_info("master", "listening on %s (data in %s)", ms.endpoint, cfg->data_dir);
+    dmr_info("master", "listening on %s (data in %s)", ms.endpoint,
+             cfg->data_dir);
 
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigaction(SIGINT, &sa, NULL);

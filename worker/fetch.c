@@ -21,7 +21,7 @@
 typedef struct {
     const char *endpoint;
     void *sock;
-    size_t *queue;   /* indexes of map outputs still to fetch */
+    size_t *queue; /* indexes of map outputs still to fetch */
     size_t nqueue, head;
     uint64_t offset; /* next byte of the current map output */
     int fd;          /* its local file */
@@ -37,7 +37,8 @@ void dmr_fetch_result_free(dmr_fetch_result_t *r, size_t n)
     free(r);
 }
 
-static void s_request(source_t *src, const dmr_msg_t *spec, const dmr_msg_t *loc)
+static void s_request(source_t *src, const dmr_msg_t *spec,
+                      const dmr_msg_t *loc)
 {
     dmr_msg_t m;
     dmr_msg_init(&m, DMR_MSG_FETCH);
@@ -129,9 +130,11 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
             const dmr_msg_t *loc = &spec->items[i];
             if (!(items[s].revents & ZMQ_POLLIN)) {
                 if (now - so->sent_ms > timeout) {
-                    snprintf(err, errlen, "fetch of map %u output from %s (%s) "
-                                          "timed out after %lld ms",
-                             loc->task, loc->wid, so->endpoint, (long long)timeout);
+                    snprintf(err, errlen,
+                             "fetch of map %u output from %s (%s) "
+                             "timed out after %lld ms",
+                             loc->task, loc->wid, so->endpoint,
+                             (long long)timeout);
                     rc = DMR_ETIMEDOUT;
                     goto out;
                 }
@@ -143,13 +146,15 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
             if (r == DMR_EUNAVAIL)
                 continue;
             if (r) {
-                snprintf(err, errlen, "bad reply from %s: %s", so->endpoint, why);
+                snprintf(err, errlen, "bad reply from %s: %s", so->endpoint,
+                         why);
                 rc = DMR_EPROTO;
                 goto out;
             }
             if (m.type == DMR_MSG_ERROR) {
-                snprintf(err, errlen, "fetch of map %u output from %s (%s) "
-                                      "failed: %s",
+                snprintf(err, errlen,
+                         "fetch of map %u output from %s (%s) "
+                         "failed: %s",
                          loc->task, loc->wid, so->endpoint, m.error);
                 dmr_msg_clear(&m);
                 rc = DMR_ENOENT;
@@ -175,7 +180,8 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
             int stalled = m.blob_len == 0 && so->offset < total;
             dmr_msg_clear(&m);
             if (stalled) {
-                snprintf(err, errlen, "source %s sent an empty piece", so->endpoint);
+                snprintf(err, errlen, "source %s sent an empty piece",
+                         so->endpoint);
                 rc = DMR_EPROTO;
                 goto out;
             }

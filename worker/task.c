@@ -35,15 +35,25 @@
 enum { MODE_MAP, MODE_COMBINE, MODE_REDUCE };
 
 enum {
-    C_MAP_IN_RECORDS, C_MAP_IN_BYTES, C_MAP_OUT_RECORDS, C_MAP_OUT_BYTES,
-    C_COMBINE_IN, C_COMBINE_OUT, C_SPILLED, C_SHUFFLE_BYTES, C_RED_GROUPS,
-    C_RED_IN_RECORDS, C_RED_OUT_RECORDS, C_RED_OUT_BYTES, C_COUNT
+    C_MAP_IN_RECORDS,
+    C_MAP_IN_BYTES,
+    C_MAP_OUT_RECORDS,
+    C_MAP_OUT_BYTES,
+    C_COMBINE_IN,
+    C_COMBINE_OUT,
+    C_SPILLED,
+    C_SHUFFLE_BYTES,
+    C_RED_GROUPS,
+    C_RED_IN_RECORDS,
+    C_RED_OUT_RECORDS,
+    C_RED_OUT_BYTES,
+    C_COUNT
 };
 
 static const char *const s_counter_names[C_COUNT] = {
-    "map_input_records", "map_input_bytes", "map_output_records",
-    "map_output_bytes", "combine_input_records", "combine_output_records",
-    "spilled_records", "shuffle_bytes", "reduce_input_groups",
+    "map_input_records",    "map_input_bytes",       "map_output_records",
+    "map_output_bytes",     "combine_input_records", "combine_output_records",
+    "spilled_records",      "shuffle_bytes",         "reduce_input_groups",
     "reduce_input_records", "reduce_output_records", "reduce_output_bytes",
 };
 
@@ -79,8 +89,10 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
         uint32_t p = t->partition(key, t->pub.nreduce);
         if (p >= t->pub.nreduce) {
             char msg[128];
-            snprintf(msg, sizeof msg, "partition function returned %u for %u "
-                                      "reduce tasks", p, t->pub.nreduce);
+            snprintf(msg, sizeof msg,
+                     "partition function returned %u for %u "
+                     "reduce tasks",
+                     p, t->pub.nreduce);
             s_set_error(t, msg);
             rc = DMR_EJOB;
             break;
@@ -192,9 +204,10 @@ static int s_run_map(task_t *t, const char *data_dir)
     rc = dmr_lines_open(file->path, s->offset, s->length,
                         (t->job->flags & DMR_JOB_LINENO) != 0, &lines);
     if (rc) {
-        char *msg = dmr_sprintf("cannot open input %s: %s", file->path,
-                                rc == DMR_EIO || rc == DMR_ENOENT
-                                    ? strerror(errno) : dmr_strerror(rc));
+        char *msg =
+            dmr_sprintf("cannot open input %s: %s", file->path,
+                        rc == DMR_EIO || rc == DMR_ENOENT ? strerror(errno)
+                                                          : dmr_strerror(rc));
         s_set_error(t, msg);
         free(msg);
         return rc;
@@ -205,7 +218,8 @@ static int s_run_map(task_t *t, const char *data_dir)
     for (;;) {
         int r = dmr_lines_next(lines, &rec.value, &rec.offset, &rec.lineno);
         if (r < 0) {
-            char *msg = dmr_sprintf("reading %s: %s", file->path, dmr_strerror(r));
+            char *msg =
+                dmr_sprintf("reading %s: %s", file->path, dmr_strerror(r));
             s_set_error(t, msg);
             free(msg);
             rc = r;
@@ -281,7 +295,8 @@ static int s_run_reduce(task_t *t, const char *dir)
         dmr_merge_add(merge, r);
     }
     if (dmr_mkdirs(tmpdir) != 0) {
-        char *msg = dmr_sprintf("cannot create %s: %s", tmpdir, strerror(errno));
+        char *msg =
+            dmr_sprintf("cannot create %s: %s", tmpdir, strerror(errno));
         s_set_error(t, msg);
         free(msg);
         rc = DMR_EIO;
@@ -302,8 +317,8 @@ static int s_run_reduce(task_t *t, const char *dir)
         dmr_values *vals;
         int r = dmr_merge_next(merge, &key, &vals);
         if (r < 0) {
-            char *msg = dmr_sprintf("reading shuffled map output: %s",
-                                    dmr_strerror(r));
+            char *msg =
+                dmr_sprintf("reading shuffled map output: %s", dmr_strerror(r));
             s_set_error(t, msg);
             free(msg);
             rc = r;
@@ -312,7 +327,8 @@ static int s_run_reduce(task_t *t, const char *dir)
         if (r == 0)
             break;
         t->ctr[C_RED_GROUPS]++;
-        counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_RED_IN_RECORDS]};
+        counting_values_t cv = {
+            {s_counting_next}, vals, &t->ctr[C_RED_IN_RECORDS]};
         if (t->job->reduce(&t->pub, key, &cv.base) != 0 || t->emit_error) {
             s_set_error(t, t->emit_error ? "cannot write reduce output"
                                          : "reduce returned an error");
@@ -415,13 +431,15 @@ int dmr_task_main(int argc, char **argv)
     }
     dmr_buf_free(&raw);
 
-    task_t t = {.pub = {.ops = &s_ops, .task = spec.task, .nreduce = spec.nreduce},
-                .spec = &spec, .partition = dmr_key_partition};
+    task_t t = {
+        .pub = {.ops = &s_ops, .task = spec.task, .nreduce = spec.nreduce},
+        .spec = &spec,
+        .partition = dmr_key_partition};
     void *dl = dlopen(object, RTLD_NOW | RTLD_LOCAL);
     const dmr_job *job = dl ? dlsym(dl, DMR_JOB_SYMBOL) : NULL;
     if (!job) {
-        char *msg = dmr_sprintf("cannot load job object %s: %s", object,
-                                dlerror());
+        char *msg =
+            dmr_sprintf("cannot load job object %s: %s", object, dlerror());
         s_set_error(&t, msg);
         free(msg);
         rc = DMR_EJOB;

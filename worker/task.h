@@ -5,8 +5,9 @@
  * object, runs the map or reduce, commits its output, and writes one
  * TASK_DONE message (status, error, counters) to its stdout. Its stderr
  * goes to <attempt dir>/stderr, whose tail the worker reports when the
- * child dies. Map output is committed as <data>/jobs/<job>/map-<task>-<att>.run;
- * reduce output as <output>/part-NNNNN, via a temporary name and rename. */
+ * child dies. Map output is committed as
+ * <data>/jobs/<job>/map-<task>-<att>.run; reduce output as <output>/part-NNNNN,
+ * via a temporary name and rename. */
 #ifndef DMR_WORKER_TASK_H
 #define DMR_WORKER_TASK_H
 

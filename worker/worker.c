@@ -40,16 +40,16 @@
 
 typedef struct {
     pid_t pid;
-    int fd;             /* read end of the child's stdout; -1 at EOF */
-    dmr_buf_t out;      /* what the child wrote */
+    int fd;        /* read end of the child's stdout; -1 at EOF */
+    dmr_buf_t out; /* what the child wrote */
     uint64_t job;
     uint32_t kind, task, attempt;
-    char *dir;          /* attempt directory */
-    int64_t start_ms;   /* wall clock */
+    char *dir;        /* attempt directory */
+    int64_t start_ms; /* wall clock */
 } child_t;
 
 typedef struct {
-    dmr_buf_t msg;      /* the encoded TASK message */
+    dmr_buf_t msg; /* the encoded TASK message */
     char hash[65];
 } pending_t;
 
@@ -78,7 +78,7 @@ typedef struct {
     size_t nchildren;
     pending_t *pending;
     size_t npending;
-    char fetching[65];  /* job object being downloaded, "" if none */
+    char fetching[65]; /* job object being downloaded, "" if none */
     int64_t fetch_sent;
     run_index_t idx[INDEX_CACHE];
     char *cache_dir, *jobs_dir;
@@ -264,9 +264,9 @@ static void s_child_readable(worker_t *w, child_t *c)
 static int s_launch(worker_t *w, const dmr_msg_t *t)
 {
     const char *kind = t->kind == DMR_TASK_MAP ? "map" : "reduce";
-    char *dir = dmr_sprintf("%s/%llu/%s-%u-%u", w->jobs_dir,
-                            (unsigned long long)t->job, kind, t->task,
-                            t->attempt);
+    char *dir =
+        dmr_sprintf("%s/%llu/%s-%u-%u", w->jobs_dir, (unsigned long long)t->job,
+                    kind, t->task, t->attempt);
     char *spec = dmr_sprintf("%s/task.msg", dir);
     char *object = s_object_path(w, t->hash);
     char *errpath = dmr_sprintf("%s/stderr", dir);
@@ -307,8 +307,8 @@ static int s_launch(worker_t *w, const dmr_msg_t *t)
     close(pipefd[1]);
     pipefd[1] = -1;
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-    w->children = dmr_realloc(w->children,
-                              (w->nchildren + 1) * sizeof *w->children);
+    w->children =
+        dmr_realloc(w->children, (w->nchildren + 1) * sizeof *w->children);
     child_t *c = &w->children[w->nchildren++];
     memset(c, 0, sizeof *c);
     c->pid = pid;
@@ -326,7 +326,9 @@ static int s_launch(worker_t *w, const dmr_msg_t *t)
     rc = 0;
 out:
     if (rc) {
-        child_t fake = {.job = t->job, .kind = t->kind, .task = t->task,
+        child_t fake = {.job = t->job,
+                        .kind = t->kind,
+                        .task = t->task,
                         .attempt = t->attempt};
         s_report(w, &fake, DMR_EIO, "worker could not start the task", NULL);
     }
@@ -380,7 +382,8 @@ static void s_on_task(worker_t *w, const dmr_msg_t *m)
         s_launch(w, m);
         return;
     }
-    w->pending = dmr_realloc(w->pending, (w->npending + 1) * sizeof *w->pending);
+    w->pending =
+        dmr_realloc(w->pending, (w->npending + 1) * sizeof *w->pending);
     pending_t *p = &w->pending[w->npending++];
     memset(p, 0, sizeof *p);
     dmr_msg_encode(m, &p->msg);
@@ -394,7 +397,8 @@ static void s_on_job_blob(worker_t *w, const dmr_msg_t *m)
     if (strcmp(m->hash, w->fetching) != 0)
         return;
     char *part = dmr_sprintf("%s/%s.part", w->cache_dir, m->hash);
-    int fd = open(part, O_WRONLY | O_CREAT | (m->offset == 0 ? O_TRUNC : 0), 0644);
+    int fd =
+        open(part, O_WRONLY | O_CREAT | (m->offset == 0 ? O_TRUNC : 0), 0644);
     int ok = fd >= 0 && pwrite(fd, m->blob, m->blob_len, (off_t)m->offset) ==
                             (ssize_t)m->blob_len;
     if (fd >= 0)
@@ -429,8 +433,8 @@ static void s_on_job_blob(worker_t *w, const dmr_msg_t *m)
 
 static run_index_t *s_index(worker_t *w, const dmr_msg_t *m, int *rc)
 {
-    char *path = dmr_task_map_output(w->cfg->data_dir, m->job, m->task,
-                                     m->attempt);
+    char *path =
+        dmr_task_map_output(w->cfg->data_dir, m->job, m->task, m->attempt);
     run_index_t *lru = &w->idx[0];
     for (int i = 0; i < INDEX_CACHE; i++) {
         run_index_t *x = &w->idx[i];
@@ -531,7 +535,8 @@ static void s_kill_children(worker_t *w, uint64_t job)
 {
     for (size_t i = 0; i < w->nchildren; i++)
         if (job == 0 || w->children[i].job == job)
-            kill(-w->children[i].pid, SIGKILL), kill(w->children[i].pid, SIGKILL);
+            kill(-w->children[i].pid, SIGKILL),
+                kill(w->children[i].pid, SIGKILL);
 }
 
 static void s_on_cancel(worker_t *w, const dmr_msg_t *m)
@@ -565,8 +570,10 @@ static void s_from_master(worker_t *w, const dmr_msg_t *m)
     case DMR_MSG_CANCEL: s_on_cancel(w, m); break;
     case DMR_MSG_ERROR:
         if (m->status == DMR_ENOENT && w->registered) {
-            dmr_warn("worker", "the master does not know us (%s); registering "
-                               "again", m->error);
+            dmr_warn("worker",
+                     "the master does not know us (%s); registering "
+                     "again",
+                     m->error);
             w->registered = 0;
             s_kill_children(w, 0);
             s_register(w);
@@ -683,8 +690,9 @@ int dmr_worker_run(const dmr_worker_config_t *cfg)
         items[0] = (zmq_pollitem_t){w.master, 0, ZMQ_POLLIN, 0};
         items[1] = (zmq_pollitem_t){w.shuffle, 0, ZMQ_POLLIN, 0};
         for (size_t i = 0; i < w.nchildren; i++)
-            items[2 + i] = (zmq_pollitem_t){NULL, w.children[i].fd,
-                                            w.children[i].fd >= 0 ? ZMQ_POLLIN : 0, 0};
+            items[2 + i] =
+                (zmq_pollitem_t){NULL, w.children[i].fd,
+                                 w.children[i].fd >= 0 ? ZMQ_POLLIN : 0, 0};
         int64_t wait = next_cron - dmr_now_ms();
         int n = zmq_poll(items, (int)nitems, wait > 0 ? (long)wait : 0);
         if (n < 0 && errno != EINTR) {
@@ -725,7 +733,8 @@ int dmr_worker_run(const dmr_worker_config_t *cfg)
                 if (m.type == DMR_MSG_FETCH)
                     s_serve_fetch(&w, &from, &m);
                 else
-                    dmr_warn("net", "dropping unexpected %s on the shuffle port",
+                    dmr_warn("net",
+                             "dropping unexpected %s on the shuffle port",
                              dmr_msg_type_name(m.type));
                 dmr_msg_clear(&m);
             }
