@@ -4,6 +4,7 @@
 #   make deps          install missing Debian packages (as root)
 #   make demo          build, start a local cluster, run wordcount, stop it
 #   make test          unit tests (Criterion) then process-level tests
+#   make testjobs      build the test jobs (tests/jobs/*.c) only
 #   make SANITIZER=address test   the same under ASan+UBSan (build/san-address)
 #   make valgrind      unit tests under valgrind's leak checker
 #   make bench         benchmarks (bench/)
@@ -53,7 +54,7 @@ TESTTOOLS := $(TESTTOOL_SRC:tests/tools/%.c=$(TESTDIR)/tools/%)
 TOOL_SRC := $(wildcard bench/*.c)
 TOOLS    := $(TOOL_SRC:bench/%.c=$(BIN)/dmr-%)
 
-.PHONY: all deps check-deps demo test unit integration valgrind bench format format-check clean
+.PHONY: all deps check-deps demo test testjobs unit integration valgrind bench format format-check clean
 .DELETE_ON_ERROR:
 
 all: check-deps $(BIN)/dmr $(JOBS) $(TOOLS)
@@ -111,14 +112,16 @@ export LSAN_OPTIONS = suppressions=$(abspath tests/lsan.supp)
 export UBSAN_OPTIONS = print_stacktrace=1
 IT_ENV = DMR_BIN=$(BIN) DMR_TESTJOBS=$(abspath $(TESTDIR)/jobs) DMR_TESTTOOLS=$(abspath $(TESTDIR)/tools)
 
-test: all $(TESTDIR)/unit $(TESTJOBS) $(TESTTOOLS)
+testjobs: $(TESTJOBS)
+
+test: all $(TESTDIR)/unit testjobs $(TESTTOOLS)
 	$(TESTDIR)/unit --jobs 2
 	$(IT_ENV) tests/integration/run
 
-unit: check-deps $(TESTDIR)/unit
+unit: check-deps $(TESTDIR)/unit testjobs
 	$(TESTDIR)/unit --jobs 2
 
-integration: all $(TESTJOBS) $(TESTTOOLS)
+integration: all testjobs $(TESTTOOLS)
 	$(IT_ENV) tests/integration/run $(T)
 
 valgrind: check-deps $(TESTDIR)/unit

@@ -1,5 +1,6 @@
 /* daemons.c -- `dmr master` and `dmr worker`: option tables to configs. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "common/log.h"
@@ -19,6 +20,19 @@ static const dmr_opt_t s_master_opts[] = {
      "a worker silent this long is declared dead", 50, 3600000},
     {"max-attempts", 0, DMR_OPT_INT, "N", "4",
      "failed attempts of one task before its job fails", 1, 100},
+    {"task-timeout-ms", 0, DMR_OPT_INT, "MS", "60000",
+     "an attempt without progress this long is hung (0: never); a job may "
+     "set -D task_timeout_ms",
+     0, 86400000},
+    {"blacklist-after", 0, DMR_OPT_INT, "N", "3",
+     "failed attempts on one worker after which a job stops using it "
+     "(0: never)",
+     0, 1000},
+    {"detector", 0, DMR_OPT_STR, "fixed|phi", "fixed",
+     "failure detector: a fixed timeout (--dead-after-ms) or phi accrual", 0,
+     0},
+    {"phi-threshold", 0, DMR_OPT_INT, "PHI", "8",
+     "with --detector phi: suspicion level at which a worker is dead", 1, 100},
 };
 
 static const dmr_cmd_t s_master_cmd = {
@@ -45,7 +59,19 @@ int dmr_cmd_master(int argc, char **argv)
         .heartbeat_ms = (int)dmr_args_get(c, &a, "heartbeat-ms")->num,
         .dead_after_ms = (int)dmr_args_get(c, &a, "dead-after-ms")->num,
         .max_attempts = (int)dmr_args_get(c, &a, "max-attempts")->num,
+        .task_timeout_ms = (int)dmr_args_get(c, &a, "task-timeout-ms")->num,
+        .blacklist_after = (int)dmr_args_get(c, &a, "blacklist-after")->num,
+        .phi_threshold = (double)dmr_args_get(c, &a, "phi-threshold")->num,
     };
+    const char *det = dmr_args_get(c, &a, "detector")->str;
+    if (!strcmp(det, "phi")) {
+        cfg.phi = 1;
+    } else if (strcmp(det, "fixed") != 0) {
+        fprintf(stderr, "dmr master: --detector %s: expected fixed or phi\n",
+                det);
+        dmr_args_free(&a);
+        return 2;
+    }
     dmr_log_set_role("master");
     int rc = dmr_master_run(&cfg);
     dmr_args_free(&a);
@@ -62,6 +88,8 @@ static const dmr_opt_t s_worker_opts[] = {
     {"data", 'd', DMR_OPT_STR, "DIR", "./dmr-worker",
      "directory for map outputs, task logs and cached job objects", 0, 0},
     {"slots", 's', DMR_OPT_INT, "N", "2", "tasks to run at once", 1, 256},
+    {"heartbeat-ms", 0, DMR_OPT_INT, "MS", "0",
+     "heartbeat interval (0: the one the master asks for)", 0, 60000},
 };
 
 static const dmr_cmd_t s_worker_cmd = {
@@ -89,6 +117,7 @@ int dmr_cmd_worker(int argc, char **argv)
         .bind = dmr_args_get(c, &a, "bind")->str,
         .data_dir = dmr_args_get(c, &a, "data")->str,
         .slots = (int)dmr_args_get(c, &a, "slots")->num,
+        .heartbeat_ms = (int)dmr_args_get(c, &a, "heartbeat-ms")->num,
     };
     if (!cfg.master) {
         fprintf(stderr, "dmr worker: --master ENDPOINT is required "

@@ -15,7 +15,8 @@ static const dmr_cmd_t s_status_cmd = {
     "dmr status",
     "[JOB]",
     "Shows a job (default: the latest): its state, progress, counters and\n"
-    "every task attempt with its worker, start, end and outcome.",
+    "every task attempt with its worker, start, end, outcome and progress,\n"
+    "and the job's events (lost workers, re-executed and backup tasks).",
     s_master_only,
     1,
     0,
@@ -99,14 +100,28 @@ int dmr_cmd_status(int argc, char **argv)
             printf("  %-24s %llu\n", j.counters[i].name,
                    (unsigned long long)j.counters[i].value);
     }
-    printf("attempts\n  %-6s %5s %3s  %-6s %-12s %-12s %-8s %s\n", "kind",
-           "task", "att", "worker", "start", "end", "outcome", "error");
+    int header = 0;
+    for (size_t i = 0; i < j.nitems; i++) {
+        const dmr_msg_t *e = &j.items[i];
+        if (e->type != DMR_MSG_EVENT)
+            continue;
+        if (!header++)
+            printf("events\n");
+        printf("  [%6.1fs] %s\n", (double)(e->start_ms - j.start_ms) / 1000.0,
+               e->text);
+    }
+    printf("attempts\n  %-6s %5s %3s  %-6s %-12s %-12s %-8s %4s  %s\n", "kind",
+           "task", "att", "worker", "start", "end", "outcome", "prog", "error");
     for (size_t i = 0; i < j.nitems; i++) {
         const dmr_msg_t *t = &j.items[i];
-        printf("  %-6s %5u %3u  %-6s %-12s %-12s %-8s %s\n",
+        if (t->type != DMR_MSG_ATTEMPT_INFO)
+            continue;
+        char prog[8];
+        snprintf(prog, sizeof prog, "%u%%", t->progress / 10000);
+        printf("  %-6s %5u %3u  %-6s %-12s %-12s %-8s %4s  %s\n",
                t->kind == DMR_TASK_MAP ? "map" : "reduce", t->task, t->attempt,
                t->wid, s_clock(t->start_ms, b1, sizeof b1),
-               s_clock(t->end_ms, b2, sizeof b2), t->state,
+               s_clock(t->end_ms, b2, sizeof b2), t->state, prog,
                t->error ? t->error : "");
     }
     int ok = strcmp(j.state, "failed") != 0;

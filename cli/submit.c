@@ -201,15 +201,37 @@ static void s_print_counters(const dmr_msg_t *info)
                 (unsigned long long)info->counters[i].value);
 }
 
+/* Prints the job's new events (lost workers, re-executions, backups);
+ * returns the number of the next event to ask for. */
+static uint64_t s_events(const dmr_msg_t *info, uint64_t next, int tty,
+                         int quiet)
+{
+    for (size_t i = 0; i < info->nitems; i++) {
+        const dmr_msg_t *e = &info->items[i];
+        if (e->type != DMR_MSG_EVENT || e->offset < next)
+            continue;
+        next = e->offset + 1;
+        if (quiet)
+            continue;
+        double at = (double)(e->start_ms - info->start_ms) / 1000.0;
+        fprintf(stderr, "%s[%6.1fs] %s\n", tty ? "\r\033[K" : "", at, e->text);
+    }
+    return next;
+}
+
 static int s_follow(dmr_client_t *c, uint64_t id, int quiet)
 {
     int tty = isatty(2) && !quiet;
     char last[256] = "";
     int64_t last_ok = dmr_now_ms();
+    uint64_t next_event = 0;
+    int silent = 0;
     for (;;) {
         dmr_msg_t req, info;
         dmr_msg_init(&req, DMR_MSG_STATUS);
         req.job = id;
+        req.flags = 2; /* events only */
+        req.offset = next_event;
         char err[512];
         int rc = dmr_net_request(c->sock, &req, &info, 2000, err, sizeof err);
         if (rc == 0 && info.type == DMR_MSG_ERROR) {
@@ -217,20 +239,34 @@ static int s_follow(dmr_client_t *c, uint64_t id, int quiet)
             dmr_msg_clear(&info);
             return 1;
         }
-        if (rc != 0 || info.type != DMR_MSG_JOB_INFO) {
+        if (rc != 0 || info.type != DMR_MSG_JOB_INFO || info.job != id) {
             if (rc == 0)
                 dmr_msg_clear(&info);
-            if (dmr_now_ms() - last_ok > 60000) {
+            int64_t quiet_ms = dmr_now_ms() - last_ok;
+            if (!silent && quiet_ms > 2000) {
                 fprintf(stderr,
-                        "%sdmr submit: lost contact with the master at "
-                        "%s: %s\n",
-                        tty ? "\n" : "", c->endpoint, err);
+                        "%sdmr submit: the master at %s does not answer; "
+                        "waiting for it (it may be restarting)\n",
+                        tty ? "\n" : "", c->endpoint);
+                silent = 1;
+            }
+            if (quiet_ms > 120000) {
+                fprintf(stderr,
+                        "dmr submit: lost contact with the master at %s for "
+                        "two minutes: %s\n(the job may still be running: "
+                        "dmr status %llu)\n",
+                        c->endpoint, err, (unsigned long long)id);
                 return 1;
             }
             usleep(200000);
             continue;
         }
+        if (silent) {
+            fprintf(stderr, "dmr submit: the master answers again\n");
+            silent = 0;
+        }
         last_ok = dmr_now_ms();
+        next_event = s_events(&info, next_event, tty, quiet);
         if (!quiet)
             s_progress(&info, tty, last, sizeof last);
         int done = strcmp(info.state, "running") != 0;

@@ -17,6 +17,7 @@ const char *dmr_strerror(int code)
     case DMR_ECLOSED: return "peer or stream closed";
     case DMR_ETOOBIG: return "too big";
     case DMR_EUNAVAIL: return "unavailable";
+    case DMR_EFETCH: return "a map output could not be fetched";
     }
     return "unknown error";
 }

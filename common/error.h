@@ -20,6 +20,7 @@ enum {
     DMR_ECLOSED = -10,  /* the peer or stream is gone */
     DMR_ETOOBIG = -11,  /* a message, record or file exceeds its limit */
     DMR_EUNAVAIL = -12, /* no worker / replica / master is available */
+    DMR_EFETCH = -13,   /* a map output could not be fetched */
 };
 
 /* A static string naming code; never NULL. */

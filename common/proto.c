@@ -16,6 +16,9 @@
  *   out     str             4096            output
  *   pid     int             i64             pid
  *   slots .. flags  uint    u32             (see proto.h)
+ *   prog    uint            u32             progress (ppm)
+ *   work    uint            u64             work
+ *   text    str             4096            text
  *   status  int             i64             status
  *   off len total   uint    u64
  *   start end age   int     i64
@@ -88,6 +91,9 @@ enum {
     F_PARAMS,
     F_CTR,
     F_ITEMS,
+    F_PROG,
+    F_WORK,
+    F_TEXT,
     F_COUNT
 };
 
@@ -127,6 +133,9 @@ static const field_t s_fields[F_COUNT] = {
     [F_PARAMS] = FLD("params", K_KV, params, 4096),
     [F_CTR] = FLD("ctr", K_CTR, counters, 4096),
     [F_ITEMS] = FLD("items", K_ITEMS, items, 1u << 22),
+    [F_PROG] = FLD("prog", K_U32, progress, 0),
+    [F_WORK] = FLD("work", K_U64, work, 0),
+    [F_TEXT] = FLD("text", K_STR, text, 4096),
 };
 
 #define B(f) (1ull << (f))
@@ -144,10 +153,10 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
                           B(F_WID) | B(F_INC), 0},
     [DMR_MSG_HEARTBEAT] = {"HEARTBEAT", B(F_WID) | B(F_INC),
                            B(F_RUN) | B(F_ITEMS), 0},
-    [DMR_MSG_TASK_DONE] = {"TASK_DONE",
-                           B(F_WID) | B(F_JOB) | B(F_KIND) | B(F_TASK) |
-                               B(F_ATT) | B(F_STATUS),
-                           B(F_ERR) | B(F_CTR) | B(F_START) | B(F_END), 0},
+    [DMR_MSG_TASK_DONE] =
+        {"TASK_DONE",
+         B(F_WID) | B(F_JOB) | B(F_KIND) | B(F_TASK) | B(F_ATT) | B(F_STATUS),
+         B(F_ERR) | B(F_CTR) | B(F_START) | B(F_END) | B(F_ITEMS), 0},
     [DMR_MSG_JOB_FETCH] = {"JOB_FETCH", B(F_HASH) | B(F_OFF), 0, 0},
     [DMR_MSG_WELCOME] = {"WELCOME", B(F_WID) | B(F_INC) | B(F_IVAL), 0, 0},
     [DMR_MSG_TASK] = {"TASK",
@@ -164,7 +173,7 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
                         B(F_NAME) | B(F_HASH) | B(F_BLOB) | B(F_OUT) |
                             B(F_NRED),
                         B(F_PARAMS) | B(F_ITEMS) | B(F_FLAGS), 0},
-    [DMR_MSG_STATUS] = {"STATUS", 0, B(F_JOB), 0},
+    [DMR_MSG_STATUS] = {"STATUS", 0, B(F_JOB) | B(F_FLAGS) | B(F_OFF), 0},
     [DMR_MSG_JOBS] = {"JOBS", 0, 0, 0},
     [DMR_MSG_WORKERS] = {"WORKERS", 0, 0, 0},
     [DMR_MSG_SUBMITTED] = {"SUBMITTED", B(F_JOB), 0, 0},
@@ -194,11 +203,34 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_ATTEMPT_INFO] = {"ATTEMPT_INFO",
                               B(F_KIND) | B(F_TASK) | B(F_ATT) | B(F_WID) |
                                   B(F_STATE) | B(F_START),
-                              B(F_END) | B(F_ERR), 1},
+                              B(F_END) | B(F_ERR) | B(F_PROG), 1},
     [DMR_MSG_WORKER_INFO] = {"WORKER_INFO",
                              B(F_WID) | B(F_EP) | B(F_HOST) | B(F_PID) |
                                  B(F_SLOTS) | B(F_RUN) | B(F_STATE) | B(F_AGE),
                              B(F_INC), 1},
+    [DMR_MSG_PROGRESS] = {"PROGRESS",
+                          B(F_JOB) | B(F_KIND) | B(F_TASK) | B(F_ATT) |
+                              B(F_PROG) | B(F_WORK),
+                          B(F_STATE), 0},
+    [DMR_MSG_TASK_PROGRESS] = {"TASK_PROGRESS",
+                               B(F_JOB) | B(F_KIND) | B(F_TASK) | B(F_ATT) |
+                                   B(F_PROG) | B(F_WORK),
+                               B(F_STATE), 1},
+    [DMR_MSG_EVENT] = {"EVENT", B(F_OFF) | B(F_START) | B(F_TEXT), 0, 1},
+    [DMR_MSG_JNL_JOB] = {"JNL_JOB",
+                         B(F_JOB) | B(F_NAME) | B(F_HASH) | B(F_OUT) |
+                             B(F_NRED) | B(F_START),
+                         B(F_PARAMS) | B(F_ITEMS) | B(F_FLAGS), 0},
+    [DMR_MSG_JNL_ATTEMPT] = {"JNL_ATTEMPT",
+                             B(F_JOB) | B(F_KIND) | B(F_TASK) | B(F_ATT) |
+                                 B(F_WID) | B(F_STATE) | B(F_START),
+                             B(F_END) | B(F_ERR) | B(F_EP) | B(F_CTR) |
+                                 B(F_FLAGS),
+                             0},
+    [DMR_MSG_JNL_EVENT] = {"JNL_EVENT", B(F_JOB) | B(F_START) | B(F_TEXT), 0,
+                           0},
+    [DMR_MSG_JNL_JOB_END] = {"JNL_JOB_END", B(F_JOB) | B(F_STATE) | B(F_END),
+                             B(F_ERR), 0},
 };
 
 /* An empty blob is still "present" for a required BIN; track it by the

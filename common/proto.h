@@ -62,6 +62,16 @@ typedef enum {
     DMR_MSG_MAP_LOC = 21,      /* task att ep wid */
     DMR_MSG_ATTEMPT_INFO = 22, /* kind task att wid state start [end err] */
     DMR_MSG_WORKER_INFO = 23,  /* wid ep host pid slots run state age */
+    /* task child -> worker, on the child's stdout */
+    DMR_MSG_PROGRESS = 24, /* job kind task att prog work state */
+    /* list items */
+    DMR_MSG_TASK_PROGRESS = 25, /* job kind task att prog work state */
+    DMR_MSG_EVENT = 26,         /* off start text */
+    /* master journal records (master/journal.c) */
+    DMR_MSG_JNL_JOB = 27,     /* job name hash out nred start [params items] */
+    DMR_MSG_JNL_ATTEMPT = 28, /* job kind task att wid state start [end ...] */
+    DMR_MSG_JNL_EVENT = 29,   /* job start text */
+    DMR_MSG_JNL_JOB_END = 30, /* job state end [err] */
     DMR_MSG_TYPE_COUNT
 } dmr_msg_type_t;
 
@@ -105,6 +115,9 @@ struct dmr_msg {
     uint32_t reduces_done; /* "rdone" */
     uint32_t running;      /* "run"   tasks running */
     uint32_t interval;     /* "ival"  heartbeat interval, ms */
+    uint32_t progress;     /* "prog"  task progress, parts per million */
+    uint64_t work;         /* "work"  units of work done, grows while alive */
+    const char *text;      /* "text"  a line of prose (events) */
     uint32_t flags;        /* "flags" job flags from the job object */
     int64_t status;        /* "status" 0 or a DMR_E* / exit status */
     uint64_t offset;       /* "off" */

@@ -63,7 +63,12 @@ struct dmr_ctx {
     void *user;    /* free for the job's own state (see setup) */
     uint32_t task; /* index of this map or reduce task */
     uint32_t nreduce;
+    uint32_t kind;    /* DMR_KIND_MAP or DMR_KIND_REDUCE */
+    uint32_t attempt; /* attempt number of this task, from 1 */
 };
+
+#define DMR_KIND_MAP 0u
+#define DMR_KIND_REDUCE 1u
 
 /* Writes one key/value pair to the task's output. Returns 0, or a negative
  * error the callback should return. */

@@ -1,6 +1,7 @@
 /* job.c -- the master's job table: jobs, tasks and attempts. */
 #include "master/job.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ const char *dmr_att_state_name(dmr_att_state_t s)
     case DMR_ATT_OK: return "ok";
     case DMR_ATT_FAILED: return "failed";
     case DMR_ATT_LOST: return "lost";
+    case DMR_ATT_KILLED: return "killed";
     }
     return "?";
 }
@@ -45,12 +47,14 @@ static int s_param_u64(const dmr_msg_t *m, const char *key, uint64_t def,
     return 0;
 }
 
-int dmr_job_new(uint64_t id, const dmr_msg_t *m, dmr_job_t **out, char *err,
-                size_t errlen)
+int dmr_job_new(uint64_t id, const dmr_msg_t *m, int64_t now, dmr_job_t **out,
+                char *err, size_t errlen)
 {
-    uint64_t split_mb, whole;
+    uint64_t split_mb, whole, spec, timeout;
     if (s_param_u64(m, "split_mb", 64, 1u << 20, &split_mb, err, errlen) ||
-        s_param_u64(m, "whole_files", 0, 1, &whole, err, errlen))
+        s_param_u64(m, "whole_files", 0, 1, &whole, err, errlen) ||
+        s_param_u64(m, "speculative", 1, 1, &spec, err, errlen) ||
+        s_param_u64(m, "task_timeout_ms", 0, 86400000, &timeout, err, errlen))
         return DMR_EINVAL;
     if (split_mb == 0) {
         snprintf(err, errlen, "-D split_mb=0: a split needs at least 1 MiB");
@@ -105,10 +109,14 @@ int dmr_job_new(uint64_t id, const dmr_msg_t *m, dmr_job_t **out, char *err,
     for (uint32_t i = 0; i < job->nreduce; i++)
         job->reduces[i] = (dmr_task_t){.kind = DMR_TASK_REDUCE, .index = i};
     job->state = DMR_JOB_RUNNING;
-    job->start_ms = dmr_wall_ms();
+    job->start_ms = now;
+    job->speculative = (int)spec;
+    job->task_timeout_ms = (int64_t)timeout;
     *out = job;
     return 0;
 }
+
+static void s_counters_free(dmr_counter_t *c, size_t n);
 
 static void s_task_free(dmr_task_t *t)
 {
@@ -116,6 +124,7 @@ static void s_task_free(dmr_task_t *t)
         free(t->att[i].error);
     free(t->att);
     free(t->out_endpoint);
+    s_counters_free(t->ctr, t->nctr);
 }
 
 void dmr_job_destroy(dmr_job_t **jp)
@@ -133,6 +142,10 @@ void dmr_job_destroy(dmr_job_t **jp)
     }
     for (size_t i = 0; i < job->ncounters; i++)
         free((char *)job->counters[i].name);
+    for (size_t i = 0; i < job->nevents; i++)
+        free(job->events[i].text);
+    free(job->events);
+    free(job->wstats);
     dmr_input_files_free(job->files, job->nfiles);
     free(job->counters);
     free(job->params);
@@ -156,23 +169,57 @@ dmr_task_t *dmr_job_task(dmr_job_t *job, uint32_t kind, uint32_t index)
     return NULL;
 }
 
-dmr_task_t *dmr_job_next_task(dmr_job_t *job)
+int dmr_task_failed_on(const dmr_task_t *t, const char *wid)
 {
-    if (job->state != DMR_JOB_RUNNING)
-        return NULL;
-    if (job->maps_done < job->nmap) {
-        for (uint32_t i = 0; i < job->nmap; i++)
-            if (job->maps[i].state == DMR_TASK_IDLE)
-                return &job->maps[i];
-        return NULL;
+    for (size_t i = 0; i < t->natt; i++)
+        if (t->att[i].state == DMR_ATT_FAILED && !strcmp(t->att[i].wid, wid))
+            return 1;
+    return 0;
+}
+
+/* Distinct workers other than wid on which t failed. */
+static uint32_t s_failed_elsewhere(const dmr_task_t *t, const char *wid)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < t->natt; i++) {
+        const dmr_attempt_t *a = &t->att[i];
+        if (a->state != DMR_ATT_FAILED || !strcmp(a->wid, wid))
+            continue;
+        size_t j = 0;
+        while (j < i && !(t->att[j].state == DMR_ATT_FAILED &&
+                          !strcmp(t->att[j].wid, a->wid)))
+            j++;
+        n += j == i;
     }
-    for (uint32_t i = 0; i < job->nreduce; i++)
-        if (job->reduces[i].state == DMR_TASK_IDLE)
-            return &job->reduces[i];
+    return n;
+}
+
+static dmr_task_t *s_pick(dmr_task_t *tasks, uint32_t n, const char *wid,
+                          uint32_t others)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        dmr_task_t *t = &tasks[i];
+        if (t->state != DMR_TASK_IDLE)
+            continue;
+        if (wid && dmr_task_failed_on(t, wid) &&
+            s_failed_elsewhere(t, wid) < others)
+            continue;
+        return t;
+    }
     return NULL;
 }
 
-uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid)
+dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others)
+{
+    if (job->state != DMR_JOB_RUNNING)
+        return NULL;
+    if (job->maps_done < job->nmap)
+        return s_pick(job->maps, job->nmap, wid, others);
+    return s_pick(job->reduces, job->nreduce, wid, others);
+}
+
+uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid,
+                               int64_t now, int64_t mono)
 {
     (void)job;
     t->att = dmr_realloc(t->att, (t->natt + 1) * sizeof *t->att);
@@ -180,7 +227,8 @@ uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid)
     memset(a, 0, sizeof *a);
     a->n = (uint32_t)t->natt;
     snprintf(a->wid, sizeof a->wid, "%s", wid);
-    a->start_ms = dmr_wall_ms();
+    a->start_ms = now;
+    a->progress_at = mono;
     a->state = DMR_ATT_RUNNING;
     t->state = DMR_TASK_RUNNING;
     return a->n;
@@ -191,7 +239,7 @@ dmr_attempt_t *dmr_task_attempt(dmr_task_t *t, uint32_t n)
     return (n >= 1 && n <= t->natt) ? &t->att[n - 1] : NULL;
 }
 
-static int s_running_attempts(const dmr_task_t *t)
+int dmr_task_running(const dmr_task_t *t)
 {
     int n = 0;
     for (size_t i = 0; i < t->natt; i++)
@@ -201,21 +249,25 @@ static int s_running_attempts(const dmr_task_t *t)
 
 int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
                            dmr_att_state_t state, const char *error,
-                           const char *endpoint, uint32_t max_attempts)
+                           const char *endpoint, uint32_t max_attempts,
+                           int64_t now)
 {
     dmr_attempt_t *a = dmr_task_attempt(t, n);
     if (!a || a->state != DMR_ATT_RUNNING)
         return 0;
     a->state = state;
-    a->end_ms = dmr_wall_ms();
+    a->end_ms = now;
     if (error) {
         free(a->error);
         a->error = dmr_strdup(error);
     }
     if (state == DMR_ATT_OK) {
-        if (t->state == DMR_TASK_DONE)
-            return 0; /* another attempt won already */
+        if (t->state == DMR_TASK_DONE) {
+            a->state = DMR_ATT_KILLED; /* another attempt won already */
+            return 0;
+        }
         t->state = DMR_TASK_DONE;
+        a->ppm = 1000000;
         if (t->kind == DMR_TASK_MAP) {
             snprintf(t->out_wid, sizeof t->out_wid, "%s", a->wid);
             free(t->out_endpoint);
@@ -228,19 +280,19 @@ int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
         if (job->maps_done == job->nmap && job->reduces_done == job->nreduce &&
             job->state == DMR_JOB_RUNNING) {
             job->state = DMR_JOB_SUCCEEDED;
-            job->end_ms = dmr_wall_ms();
+            job->end_ms = now;
             return 1;
         }
         return 0;
     }
     if (state == DMR_ATT_FAILED)
         t->failures++;
-    if (t->state != DMR_TASK_DONE && s_running_attempts(t) == 0)
+    if (t->state != DMR_TASK_DONE && dmr_task_running(t) == 0)
         t->state = DMR_TASK_IDLE;
     if (state == DMR_ATT_FAILED && t->failures >= max_attempts &&
         job->state == DMR_JOB_RUNNING) {
         job->state = DMR_JOB_FAILED;
-        job->end_ms = dmr_wall_ms();
+        job->end_ms = now;
         free(job->error);
         job->error =
             dmr_sprintf("%s task %u failed %u times; last error: %s",
@@ -251,10 +303,93 @@ int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
     return 0;
 }
 
-void dmr_job_add_counters(dmr_job_t *job, const dmr_msg_t *done)
+void dmr_job_map_output_lost(dmr_job_t *job, dmr_task_t *t, const char *why)
 {
-    for (size_t i = 0; i < done->ncounters; i++) {
-        const dmr_counter_t *c = &done->counters[i];
+    if (t->kind != DMR_TASK_MAP || t->state != DMR_TASK_DONE)
+        return;
+    dmr_attempt_t *a = dmr_task_attempt(t, t->out_att);
+    if (a) {
+        a->state = DMR_ATT_LOST;
+        free(a->error);
+        a->error = dmr_strdup(why);
+    }
+    t->state = dmr_task_running(t) ? DMR_TASK_RUNNING : DMR_TASK_IDLE;
+    t->out_wid[0] = '\0';
+    t->out_att = 0;
+    job->maps_done--;
+}
+
+const dmr_job_event_t *dmr_job_event(dmr_job_t *job, int64_t now,
+                                     const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    job->events =
+        dmr_realloc(job->events, (job->nevents + 1) * sizeof *job->events);
+    dmr_job_event_t *e = &job->events[job->nevents++];
+    e->ms = now;
+    e->text = dmr_strdup(text);
+    return e;
+}
+
+static dmr_job_worker_t *s_wstat(dmr_job_t *job, const char *wid, int add)
+{
+    for (size_t i = 0; i < job->nwstats; i++)
+        if (!strcmp(job->wstats[i].wid, wid))
+            return &job->wstats[i];
+    if (!add)
+        return NULL;
+    job->wstats =
+        dmr_realloc(job->wstats, (job->nwstats + 1) * sizeof *job->wstats);
+    dmr_job_worker_t *w = &job->wstats[job->nwstats++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->wid, sizeof w->wid, "%s", wid);
+    return w;
+}
+
+int dmr_job_count_failure(dmr_job_t *job, const char *wid, uint32_t limit)
+{
+    dmr_job_worker_t *w = s_wstat(job, wid, 1);
+    w->failures++;
+    if (limit > 0 && !w->blacklisted && w->failures >= limit) {
+        w->blacklisted = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int dmr_job_blacklisted(const dmr_job_t *job, const char *wid)
+{
+    const dmr_job_worker_t *w = s_wstat((dmr_job_t *)job, wid, 0);
+    return w && w->blacklisted;
+}
+
+static void s_counters_free(dmr_counter_t *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)c[i].name);
+    free(c);
+}
+
+void dmr_task_set_counters(dmr_task_t *t, const dmr_msg_t *done)
+{
+    s_counters_free(t->ctr, t->nctr);
+    size_t n = done->ncounters < 64 ? done->ncounters : 64;
+    t->ctr = dmr_calloc(n + 1, sizeof *t->ctr);
+    t->nctr = n;
+    for (size_t i = 0; i < n; i++) {
+        t->ctr[i].name = dmr_strdup(done->counters[i].name);
+        t->ctr[i].value = done->counters[i].value;
+    }
+}
+
+static void s_add_counters(dmr_job_t *job, const dmr_task_t *t)
+{
+    for (size_t i = 0; i < t->nctr; i++) {
+        const dmr_counter_t *c = &t->ctr[i];
         size_t j = 0;
         while (j < job->ncounters && strcmp(job->counters[j].name, c->name))
             j++;
@@ -271,6 +406,18 @@ void dmr_job_add_counters(dmr_job_t *job, const dmr_msg_t *done)
     }
 }
 
+void dmr_job_sum_counters(dmr_job_t *job)
+{
+    for (size_t i = 0; i < job->ncounters; i++)
+        job->counters[i].value = 0;
+    for (uint32_t i = 0; i < job->nmap; i++)
+        if (job->maps[i].state == DMR_TASK_DONE)
+            s_add_counters(job, &job->maps[i]);
+    for (uint32_t i = 0; i < job->nreduce; i++)
+        if (job->reduces[i].state == DMR_TASK_DONE)
+            s_add_counters(job, &job->reduces[i]);
+}
+
 static void s_attempt_item(const dmr_task_t *t, const dmr_attempt_t *a,
                            dmr_msg_t *it)
 {
@@ -283,9 +430,11 @@ static void s_attempt_item(const dmr_task_t *t, const dmr_attempt_t *a,
     it->start_ms = a->start_ms;
     it->end_ms = a->end_ms;
     it->error = a->error;
+    it->progress = a->ppm;
 }
 
-void dmr_job_info(const dmr_job_t *job, int attempts, dmr_msg_t *m)
+void dmr_job_info(const dmr_job_t *job, int attempts, int events,
+                  uint64_t first_event, dmr_msg_t *m)
 {
     dmr_msg_init(m, DMR_MSG_JOB_INFO);
     m->job = job->id;
@@ -310,17 +459,30 @@ void dmr_job_info(const dmr_job_t *job, int attempts, dmr_msg_t *m)
         n += job->reduces[i].natt,
             running += job->reduces[i].state == DMR_TASK_RUNNING;
     m->running = running;
-    if (!attempts || n == 0)
+    if (!attempts)
+        n = 0;
+    size_t nev = events && first_event < job->nevents
+                     ? job->nevents - (size_t)first_event
+                     : 0;
+    if (n + nev == 0)
         return;
-    m->items = dmr_calloc(n, sizeof *m->items);
+    m->items = dmr_calloc(n + nev, sizeof *m->items);
     size_t k = 0;
-    for (uint32_t i = 0; i < job->nmap; i++)
+    for (uint32_t i = 0; n && i < job->nmap; i++)
         for (size_t a = 0; a < job->maps[i].natt; a++)
             s_attempt_item(&job->maps[i], &job->maps[i].att[a], &m->items[k++]);
-    for (uint32_t i = 0; i < job->nreduce; i++)
+    for (uint32_t i = 0; n && i < job->nreduce; i++)
         for (size_t a = 0; a < job->reduces[i].natt; a++)
             s_attempt_item(&job->reduces[i], &job->reduces[i].att[a],
                            &m->items[k++]);
+    for (size_t e = 0; e < nev; e++) {
+        dmr_msg_t *it = &m->items[k++];
+        const dmr_job_event_t *ev = &job->events[first_event + e];
+        dmr_msg_init(it, DMR_MSG_EVENT);
+        it->offset = first_event + e;
+        it->start_ms = ev->ms;
+        it->text = ev->text;
+    }
     m->nitems = k;
 }
 

@@ -2,9 +2,14 @@
  *
  * A job holds M map tasks (one per input split) and R reduce tasks. A task
  * moves idle -> running -> done; each launch is an attempt, numbered from
- * 1, with the worker, times and outcome kept for `dmr status`. Reduces
- * become runnable when every map is done. No networking here: master.c
- * feeds events in and sends what these functions decide. Single-threaded. */
+ * 1, with the worker, times, progress and outcome kept for `dmr status`.
+ * A task may have two attempts running at once (a speculative backup);
+ * the first to succeed wins. Reduces become runnable when every map is
+ * done. Each job also keeps a numbered event log ("worker w2 lost: ...")
+ * that `dmr submit` follows. No networking and no clock reads for state
+ * here: master.c feeds events in, with their times, and sends what these
+ * functions decide -- which is what lets the journal replay them.
+ * Single-threaded. */
 #ifndef DMR_MASTER_JOB_H
 #define DMR_MASTER_JOB_H
 
@@ -25,6 +30,7 @@ typedef enum {
     DMR_ATT_OK,
     DMR_ATT_FAILED, /* the attempt reported an error or crashed */
     DMR_ATT_LOST,   /* its worker died or its output was lost */
+    DMR_ATT_KILLED, /* another attempt of the task won, or the job ended */
 } dmr_att_state_t;
 
 typedef enum {
@@ -39,19 +45,38 @@ typedef struct {
     int64_t start_ms, end_ms; /* wall clock */
     dmr_att_state_t state;
     char *error;
+    int speculative;     /* a backup of a slow attempt */
+    uint32_t ppm;        /* latest progress, parts per million */
+    uint64_t work;       /* latest work counter */
+    char phase[16];      /* "map", "fetch", "reduce", ... */
+    int64_t progress_at; /* monotonic ms when work last grew */
 } dmr_attempt_t;
 
 typedef struct {
     uint32_t kind, index;
     dmr_task_state_t state;
-    uint32_t failures;  /* attempts that failed (not lost) */
-    dmr_attempt_t *att; /* every attempt, in order */
+    uint32_t failures;       /* attempts that failed (not lost) */
+    uint32_t fetch_failures; /* reduce attempts lost to unreadable inputs */
+    dmr_attempt_t *att;      /* every attempt, in order */
     size_t natt;
     /* For a done map: where its output lives. */
     char out_wid[32];
     char *out_endpoint;
     uint32_t out_att;
+    dmr_counter_t *ctr; /* the winning attempt's counters (owned names) */
+    size_t nctr;
 } dmr_task_t;
+
+typedef struct {
+    int64_t ms; /* wall clock */
+    char *text;
+} dmr_job_event_t;
+
+typedef struct {
+    char wid[32];
+    uint32_t failures;
+    int blacklisted;
+} dmr_job_worker_t;
 
 typedef struct {
     uint64_t id;
@@ -70,12 +95,21 @@ typedef struct {
     int64_t start_ms, end_ms;
     dmr_counter_t *counters; /* owned names */
     size_t ncounters;
+    dmr_job_event_t *events;
+    size_t nevents;
+    dmr_job_worker_t *wstats; /* failures per worker, for the blacklist */
+    size_t nwstats;
+    int speculative;         /* -D speculative (default 1) */
+    int64_t task_timeout_ms; /* -D task_timeout_ms; 0: the master's */
+    int ended;               /* end handled: _SUCCESS written, journaled */
 } dmr_job_t;
 
-/* Builds a job from a SUBMIT message. Reserved parameters split_mb and
- * whole_files shape the splits. Returns 0 or DMR_EINVAL with err set. */
-int dmr_job_new(uint64_t id, const dmr_msg_t *submit, dmr_job_t **out,
-                char *err, size_t errlen);
+/* Builds a job from a SUBMIT (or journaled JNL_JOB) message. Reserved
+ * parameters: split_mb and whole_files shape the splits; speculative and
+ * task_timeout_ms tune fault handling. Returns 0 or DMR_EINVAL with err
+ * set. */
+int dmr_job_new(uint64_t id, const dmr_msg_t *submit, int64_t now,
+                dmr_job_t **out, char *err, size_t errlen);
 void dmr_job_destroy(dmr_job_t **job);
 
 const char *dmr_job_state_name(dmr_job_state_t s);
@@ -83,11 +117,19 @@ const char *dmr_att_state_name(dmr_att_state_t s);
 
 /* The task of kind and index, or NULL. */
 dmr_task_t *dmr_job_task(dmr_job_t *job, uint32_t kind, uint32_t index);
-/* The next idle task a worker may run, or NULL: maps first, reduces only
- * when every map is done. */
-dmr_task_t *dmr_job_next_task(dmr_job_t *job);
-/* Starts a new attempt of t on worker wid; returns its number. */
-uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid);
+/* The next idle task worker wid may run, or NULL: maps first, reduces
+ * only when every map is done. A task that already failed on wid is
+ * skipped while it has not failed on `others` other workers, so retries
+ * go elsewhere when there is an elsewhere. */
+dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others);
+/* Starts a new attempt of t on worker wid at wall time now (mono: the
+ * monotonic clock, for timeouts); returns its number. */
+uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid,
+                               int64_t now, int64_t mono);
+/* Running attempts of t. */
+int dmr_task_running(const dmr_task_t *t);
+/* 1 if an attempt of t failed on wid. */
+int dmr_task_failed_on(const dmr_task_t *t, const char *wid);
 /* The attempt numbered n of t, or NULL. */
 dmr_attempt_t *dmr_task_attempt(dmr_task_t *t, uint32_t n);
 
@@ -97,14 +139,31 @@ dmr_attempt_t *dmr_task_attempt(dmr_task_t *t, uint32_t n);
  * Returns 1 when the job's state changed (finished or failed). */
 int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
                            dmr_att_state_t state, const char *error,
-                           const char *endpoint, uint32_t max_attempts);
-/* Adds a finished attempt's counters to the job's. */
-void dmr_job_add_counters(dmr_job_t *job, const dmr_msg_t *done);
+                           const char *endpoint, uint32_t max_attempts,
+                           int64_t now);
+/* The output of done map t is gone (its worker died, or a reducer could
+ * not read it): its winning attempt becomes lost and the task idle. */
+void dmr_job_map_output_lost(dmr_job_t *job, dmr_task_t *t, const char *why);
+/* Appends an event (printf-style) at wall time now; returns it. */
+const dmr_job_event_t *dmr_job_event(dmr_job_t *job, int64_t now,
+                                     const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Counts a failed attempt against wid; returns 1 when that makes wid
+ * blacklisted for the job (after `limit` failures). */
+int dmr_job_count_failure(dmr_job_t *job, const char *wid, uint32_t limit);
+int dmr_job_blacklisted(const dmr_job_t *job, const char *wid);
+/* Keeps the counters of t's winning attempt (from its TASK_DONE). */
+void dmr_task_set_counters(dmr_task_t *t, const dmr_msg_t *done);
+/* Recomputes job->counters: the sum over done tasks of their winning
+ * attempts, so re-executed and backup attempts never count twice. */
+void dmr_job_sum_counters(dmr_job_t *job);
 
-/* Fills a JOB_INFO message describing job; with attempts, items lists every
- * attempt (items, and strings, borrow from job; free with
+/* Fills a JOB_INFO message describing job. items lists every attempt when
+ * attempts is set, then the events numbered from first_event on when
+ * events is set (items and strings borrow from job; free with
  * dmr_job_info_free). */
-void dmr_job_info(const dmr_job_t *job, int attempts, dmr_msg_t *m);
+void dmr_job_info(const dmr_job_t *job, int attempts, int events,
+                  uint64_t first_event, dmr_msg_t *m);
 void dmr_job_info_free(dmr_msg_t *m);
 
 #endif

@@ -1,15 +1,19 @@
-/* master.c -- the dmr master daemon: registry, scheduler, client service.
+/* master.c -- the dmr master daemon: registry, failure detector, clients.
  *
  * Events arrive as messages on the ROUTER: worker REGISTER / HEARTBEAT /
- * TASK_DONE / JOB_FETCH, client SUBMIT / STATUS / JOBS / WORKERS. The cron
- * declares workers dead after dead_after_ms of silence -- their running
- * tasks and the map outputs on their disks go back to idle -- and then
- * schedules: each live worker with a free slot gets the next idle task of
- * the oldest running job. */
+ * TASK_DONE / JOB_FETCH, client SUBMIT / STATUS / JOBS / WORKERS. The
+ * cron declares workers dead after dead_after_ms of silence (or, with the
+ * phi-accrual detector, when their silence is too unlikely given their
+ * heartbeat history) -- their running tasks and the map outputs on their
+ * disks go back to idle -- and then sched.c times out hung attempts,
+ * launches backups and schedules. Every state change that matters after
+ * a crash goes to the journal first (recover.c). */
 #include "master/master.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,35 +27,9 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "master/job.h"
+#include "master/master_int.h"
 
 #define CRON_MS 100
-
-typedef struct {
-    char wid[32];
-    uint64_t inc;    /* incarnation: bumps when a worker re-registers */
-    dmr_peer_t peer; /* routing id on the master's ROUTER */
-    char *endpoint;  /* where its shuffle server listens */
-    char *host;
-    int64_t pid;
-    uint32_t slots;
-    uint32_t running; /* attempts assigned and not finished */
-    int alive;
-    int64_t last_seen; /* monotonic ms */
-} worker_t;
-
-typedef struct {
-    const dmr_master_config_t *cfg;
-    void *zctx;
-    void *sock;
-    char endpoint[256];
-    worker_t *workers;
-    size_t nworkers;
-    uint32_t next_wid;
-    dmr_job_t **jobs;
-    size_t njobs;
-    uint64_t next_job;
-    char *jobs_dir; /* data_dir/jobs: job objects by hash */
-} master_t;
 
 static volatile sig_atomic_t s_stop;
 
@@ -63,25 +41,27 @@ static void s_on_signal(int sig)
 
 /* ------------------------------------------------------------ helpers */
 
-static void s_send(master_t *ms, const dmr_peer_t *to, const dmr_msg_t *m)
+void dmr_m_send(dmr_master_t *ms, const dmr_peer_t *to, const dmr_msg_t *m)
 {
+    if (ms->replaying)
+        return;
     int rc = dmr_net_send(ms->sock, to, m);
     if (rc)
         dmr_debug("net", "cannot send %s: %s", dmr_msg_type_name(m->type),
                   dmr_strerror(rc));
 }
 
-static void s_reply_error(master_t *ms, const dmr_peer_t *to, int status,
+static void s_reply_error(dmr_master_t *ms, const dmr_peer_t *to, int status,
                           const char *text)
 {
     dmr_msg_t m;
     dmr_msg_init(&m, DMR_MSG_ERROR);
     m.status = status;
     m.error = text;
-    s_send(ms, to, &m);
+    dmr_m_send(ms, to, &m);
 }
 
-static worker_t *s_worker_by_wid(master_t *ms, const char *wid)
+dmr_mworker_t *dmr_m_worker(dmr_master_t *ms, const char *wid)
 {
     for (size_t i = 0; i < ms->nworkers; i++)
         if (!strcmp(ms->workers[i].wid, wid))
@@ -89,7 +69,7 @@ static worker_t *s_worker_by_wid(master_t *ms, const char *wid)
     return NULL;
 }
 
-static dmr_job_t *s_job(master_t *ms, uint64_t id)
+dmr_job_t *dmr_m_job(dmr_master_t *ms, uint64_t id)
 {
     for (size_t i = 0; i < ms->njobs; i++)
         if (ms->jobs[i]->id == id)
@@ -97,7 +77,7 @@ static dmr_job_t *s_job(master_t *ms, uint64_t id)
     return NULL;
 }
 
-static char *s_job_object_path(master_t *ms, const char *hash)
+static char *s_job_object_path(dmr_master_t *ms, const char *hash)
 {
     return dmr_sprintf("%s/%s.so", ms->jobs_dir, hash);
 }
@@ -112,23 +92,56 @@ static int s_valid_hash(const char *h)
     return 1;
 }
 
+static const char *s_kind(uint32_t kind)
+{
+    return kind == DMR_TASK_MAP ? "map" : "reduce";
+}
+
+void dmr_m_event(dmr_master_t *ms, dmr_job_t *job, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    const dmr_job_event_t *e = dmr_job_event(job, dmr_wall_ms(), "%s", text);
+    dmr_m_log_event(ms, job, e);
+    if (!ms->replaying)
+        dmr_info("job", "job %llu: %s", (unsigned long long)job->id, text);
+}
+
 /* Tells every live worker that a job's intermediate files may go. */
-static void s_broadcast_cancel(master_t *ms, uint64_t job)
+static void s_broadcast_cancel(dmr_master_t *ms, uint64_t job)
 {
     dmr_msg_t m;
     dmr_msg_init(&m, DMR_MSG_CANCEL);
     m.job = job;
     for (size_t i = 0; i < ms->nworkers; i++)
-        if (ms->workers[i].alive)
-            s_send(ms, &ms->workers[i].peer, &m);
+        if (ms->workers[i].alive && !ms->workers[i].restored)
+            dmr_m_send(ms, &ms->workers[i].peer, &m);
 }
 
-static void s_job_finished(master_t *ms, dmr_job_t *job)
+void dmr_m_job_finished(dmr_master_t *ms, dmr_job_t *job)
 {
+    if (job->ended)
+        return;
+    job->ended = 1;
+    /* Attempts still running (backups, or the rest after a failure) are
+     * stopped; their results would be ignored anyway. */
+    for (int kind = 0; kind < 2; kind++) {
+        uint32_t n = kind == DMR_TASK_MAP ? job->nmap : job->nreduce;
+        for (uint32_t i = 0; i < n; i++) {
+            dmr_task_t *t = dmr_job_task(job, (uint32_t)kind, i);
+            for (size_t a = 0; a < t->natt; a++)
+                if (t->att[a].state == DMR_ATT_RUNNING)
+                    dmr_m_cancel(ms, job, t, &t->att[a], DMR_ATT_KILLED,
+                                 "the job ended");
+        }
+    }
+    char *tmp = dmr_sprintf("%s/_temporary", job->output);
+    dmr_rmtree(tmp);
+    free(tmp);
     if (job->state == DMR_JOB_SUCCEEDED) {
-        char *tmp = dmr_sprintf("%s/_temporary", job->output);
-        dmr_rmtree(tmp);
-        free(tmp);
         char *ok = dmr_sprintf("%s/_SUCCESS", job->output);
         if (dmr_write_file_atomic(ok, "", 0) != 0) {
             job->state = DMR_JOB_FAILED;
@@ -144,22 +157,89 @@ static void s_job_finished(master_t *ms, dmr_job_t *job)
     else
         dmr_warn("job", "job %llu (%s) failed: %s", (unsigned long long)job->id,
                  job->name, job->error ? job->error : "?");
+    dmr_m_log_end(ms, job);
     s_broadcast_cancel(ms, job->id);
+}
+
+void dmr_m_map_lost(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t,
+                    const char *why)
+{
+    if (t->kind != DMR_TASK_MAP || t->state != DMR_TASK_DONE)
+        return;
+    dmr_attempt_t *a = dmr_task_attempt(t, t->out_att);
+    dmr_job_map_output_lost(job, t, why);
+    if (a)
+        dmr_m_log_attempt(ms, job, t, a, NULL, NULL);
+}
+
+int dmr_m_finish(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t, uint32_t n,
+                 dmr_att_state_t state, const char *error, const char *endpoint,
+                 const dmr_msg_t *counters)
+{
+    dmr_attempt_t *a = dmr_task_attempt(t, n);
+    if (!a || a->state != DMR_ATT_RUNNING)
+        return 0;
+    dmr_mworker_t *w = dmr_m_worker(ms, a->wid);
+    if (w && w->running > 0)
+        w->running--;
+    int was_done = t->state == DMR_TASK_DONE;
+    int changed =
+        dmr_job_finish_attempt(job, t, n, state, error, endpoint,
+                               (uint32_t)ms->cfg->max_attempts, dmr_wall_ms());
+    if (state == DMR_ATT_OK && !was_done && counters)
+        dmr_task_set_counters(t, counters);
+    dmr_m_log_attempt(ms, job, t, a, endpoint,
+                      a->state == DMR_ATT_OK ? counters : NULL);
+    if (a->state == DMR_ATT_OK) {
+        for (size_t i = 0; i < t->natt; i++) {
+            dmr_attempt_t *o = &t->att[i];
+            if (o->state != DMR_ATT_RUNNING)
+                continue;
+            char why[96];
+            snprintf(why, sizeof why, "attempt %u on %s finished first", n,
+                     a->wid);
+            dmr_m_event(ms, job,
+                        "%s %u: attempt %u on %s won; killing "
+                        "attempt %u on %s",
+                        s_kind(t->kind), t->index, n, a->wid, o->n, o->wid);
+            dmr_m_cancel(ms, job, t, o, DMR_ATT_KILLED, why);
+        }
+    }
+    if (state == DMR_ATT_FAILED && job->state == DMR_JOB_RUNNING) {
+        dmr_m_event(ms, job,
+                    "%s %u attempt %u failed on %s (failure %u of "
+                    "%d): %s",
+                    s_kind(t->kind), t->index, n, a->wid, t->failures,
+                    ms->cfg->max_attempts, error ? error : "(no message)");
+        if (dmr_job_count_failure(job, a->wid,
+                                  (uint32_t)ms->cfg->blacklist_after))
+            dmr_m_event(ms, job,
+                        "worker %s blacklisted for this job after "
+                        "%d failed attempts",
+                        a->wid, ms->cfg->blacklist_after);
+    }
+    if (changed)
+        dmr_m_job_finished(ms, job);
+    return changed;
 }
 
 /* ----------------------------------------------------- failure handling */
 
 /* Puts back to idle what a lost worker held: its running attempts, and
  * the done map tasks whose output lived on its disk while some reduce of
- * the job still needs it. */
-static void s_worker_lost(master_t *ms, worker_t *w, const char *why)
+ * the job still needs it. Reduces still fetching lose an input, so they
+ * are stopped too; they run again once the maps are redone. */
+static void s_worker_lost(dmr_master_t *ms, dmr_mworker_t *w, const char *why)
 {
     w->alive = 0;
-    uint32_t rerun = 0;
+    uint32_t total = 0;
     for (size_t j = 0; j < ms->njobs; j++) {
         dmr_job_t *job = ms->jobs[j];
         if (job->state != DMR_JOB_RUNNING)
             continue;
+        uint32_t maps = 0, reduces = 0, outputs = 0;
+        char lost[160];
+        snprintf(lost, sizeof lost, "worker %s lost (%s)", w->wid, why);
         for (int kind = 0; kind < 2; kind++) {
             uint32_t n = kind == DMR_TASK_MAP ? job->nmap : job->nreduce;
             for (uint32_t i = 0; i < n; i++) {
@@ -167,42 +247,121 @@ static void s_worker_lost(master_t *ms, worker_t *w, const char *why)
                 for (size_t a = 0; a < t->natt; a++) {
                     if (t->att[a].state == DMR_ATT_RUNNING &&
                         !strcmp(t->att[a].wid, w->wid)) {
-                        dmr_job_finish_attempt(job, t, t->att[a].n,
-                                               DMR_ATT_LOST, why, NULL,
-                                               UINT32_MAX);
-                        rerun++;
+                        dmr_m_finish(ms, job, t, t->att[a].n, DMR_ATT_LOST,
+                                     lost, NULL, NULL);
+                        if (kind == DMR_TASK_MAP)
+                            maps++;
+                        else
+                            reduces++;
                     }
                 }
                 if (kind == DMR_TASK_MAP && t->state == DMR_TASK_DONE &&
                     !strcmp(t->out_wid, w->wid) &&
                     job->reduces_done < job->nreduce) {
-                    dmr_attempt_t *a = dmr_task_attempt(t, t->out_att);
-                    if (a)
-                        a->state = DMR_ATT_LOST;
-                    t->state = DMR_TASK_IDLE;
-                    t->out_wid[0] = '\0';
-                    job->maps_done--;
-                    rerun++;
+                    dmr_m_map_lost(ms, job, t, lost);
+                    outputs++;
                 }
             }
         }
+        uint32_t stopped = 0;
+        for (uint32_t i = 0; outputs && i < job->nreduce; i++) {
+            dmr_task_t *t = &job->reduces[i];
+            for (size_t a = 0; a < t->natt; a++) {
+                dmr_attempt_t *at = &t->att[a];
+                if (at->state == DMR_ATT_RUNNING &&
+                    strcmp(at->phase, "reduce") != 0) {
+                    dmr_m_cancel(ms, job, t, at, DMR_ATT_LOST,
+                                 "an input map output was lost with its "
+                                 "worker");
+                    stopped++;
+                }
+            }
+        }
+        if (maps + reduces + outputs == 0)
+            continue;
+        total += maps + reduces + outputs;
+        char extra[96] = "";
+        if (stopped)
+            snprintf(extra, sizeof extra,
+                     "; stopping %u reduce task%s still fetching", stopped,
+                     stopped == 1 ? "" : "s");
+        dmr_m_event(ms, job,
+                    "worker %s lost (%s): re-running %u map task%s "
+                    "(%u running, %u done) and %u reduce task%s%s",
+                    w->wid, why, maps + outputs, maps + outputs == 1 ? "" : "s",
+                    maps, outputs, reduces, reduces == 1 ? "" : "s", extra);
     }
     w->running = 0;
-    dmr_warn("workers", "worker %s lost (%s): re-running %u tasks", w->wid, why,
-             rerun);
+    dmr_warn("workers", "worker %s lost (%s): %u tasks to re-run", w->wid, why,
+             total);
+}
+
+/* Phi accrual (Hayashibara et al.): how unlikely is a silence this long,
+ * given the worker's recent heartbeat intervals, modelled as a normal
+ * distribution? phi = -log10(P(interval > silence)). */
+static double s_phi(const dmr_mworker_t *w, int64_t silence, int hb_ms)
+{
+    if (w->nhb < 3)
+        return silence > 4 * hb_ms + 1000 ? 1e9 : 0.0;
+    double sum = 0, sq = 0;
+    for (uint32_t i = 0; i < w->nhb; i++) {
+        sum += w->hb[i];
+        sq += (double)w->hb[i] * w->hb[i];
+    }
+    double mean = sum / w->nhb;
+    double var = sq / w->nhb - mean * mean;
+    double sd = var > 0 ? sqrt(var) : 0;
+    double min_sd = hb_ms / 4.0 > 20 ? hb_ms / 4.0 : 20;
+    if (sd < min_sd)
+        sd = min_sd;
+    double p = 0.5 * erfc(((double)silence - mean) / (sd * sqrt(2.0)));
+    if (p < 1e-300)
+        return 300;
+    return -log10(p);
+}
+
+static void s_heard(dmr_mworker_t *w, int64_t now)
+{
+    int64_t gap = now - w->last_seen;
+    if (w->last_seen > 0 && gap > 0 && gap < 3600000) {
+        w->hb[w->hbpos] = (int32_t)gap;
+        w->hbpos = (w->hbpos + 1) % DMR_HB_WINDOW;
+        if (w->nhb < DMR_HB_WINDOW)
+            w->nhb++;
+    }
+    w->last_seen = now;
 }
 
 /* ------------------------------------------------------------- workers */
 
-static void s_on_register(master_t *ms, const dmr_peer_t *from,
+static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
                           const dmr_msg_t *m)
 {
-    worker_t *w = m->wid ? s_worker_by_wid(ms, m->wid) : NULL;
-    if (w && w->alive && w->inc == m->inc && w->pid == m->pid) {
+    dmr_mworker_t *w = m->wid ? dmr_m_worker(ms, m->wid) : NULL;
+    if (w && w->alive && w->restored && m->endpoint &&
+        !strcmp(w->endpoint, m->endpoint)) {
+        /* Known from the journal and back with the same shuffle server:
+         * its map outputs are still there. */
+        w->restored = 0;
+        w->inc = m->inc;
+        w->pid = m->pid;
+        free(w->host);
+        w->host = dmr_strdup(m->host);
+        w->slots = m->slots ? m->slots : 1;
+        w->running = 0;
+        w->peer = *from;
+        dmr_info("workers",
+                 "worker %s re-joined after the restart: %s pid "
+                 "%lld on %s",
+                 w->wid, w->endpoint, (long long)w->pid, w->host);
+    } else if (w && w->alive && !w->restored && w->inc == m->inc &&
+               w->pid == m->pid) {
         w->peer = *from; /* a repeated REGISTER: same worker, same run */
     } else {
         if (w && w->alive)
-            s_worker_lost(ms, w, "re-registered");
+            s_worker_lost(ms, w,
+                          w->restored ? "came back as a new process"
+                                      : "re-registered");
         if (!w) {
             ms->workers = dmr_realloc(ms->workers,
                                       (ms->nworkers + 1) * sizeof *ms->workers);
@@ -220,44 +379,93 @@ static void s_on_register(master_t *ms, const dmr_peer_t *from,
         w->running = 0;
         w->peer = *from;
         w->alive = 1;
-        dmr_info("workers", "worker %s registered: %s pid %lld on %s, %u slots",
-                 w->wid, w->endpoint, (long long)w->pid, w->host, w->slots);
+        w->restored = 0;
+        w->nhb = w->hbpos = 0;
+        w->last_seen = 0;
+        dmr_info("workers",
+                 "worker %s registered (incarnation %llu): %s pid %lld on "
+                 "%s, %u slots",
+                 w->wid, (unsigned long long)w->inc, w->endpoint,
+                 (long long)w->pid, w->host, w->slots);
     }
-    w->last_seen = dmr_now_ms();
+    s_heard(w, dmr_now_ms());
     dmr_msg_t r;
     dmr_msg_init(&r, DMR_MSG_WELCOME);
     r.wid = w->wid;
     r.inc = w->inc;
     r.interval = (uint32_t)ms->cfg->heartbeat_ms;
-    s_send(ms, from, &r);
+    dmr_m_send(ms, from, &r);
 }
 
 /* A message from a worker we do not know (or know as dead) gets ERROR
  * ENOENT, which makes it register again. */
-static worker_t *s_known_worker(master_t *ms, const dmr_peer_t *from,
-                                const char *wid, uint64_t inc)
+static dmr_mworker_t *s_known_worker(dmr_master_t *ms, const dmr_peer_t *from,
+                                     const char *wid, uint64_t inc)
 {
-    worker_t *w = s_worker_by_wid(ms, wid);
-    if (w && w->alive && w->inc == inc) {
+    dmr_mworker_t *w = dmr_m_worker(ms, wid);
+    if (w && w->alive && !w->restored && w->inc == inc) {
         w->peer = *from;
-        w->last_seen = dmr_now_ms();
+        s_heard(w, dmr_now_ms());
         return w;
     }
     s_reply_error(ms, from, DMR_ENOENT, "unknown worker: register again");
     return NULL;
 }
 
-static void s_on_heartbeat(master_t *ms, const dmr_peer_t *from,
+static void s_on_heartbeat(dmr_master_t *ms, const dmr_peer_t *from,
                            const dmr_msg_t *m)
 {
-    s_known_worker(ms, from, m->wid, m->inc);
+    dmr_mworker_t *w = s_known_worker(ms, from, m->wid, m->inc);
+    if (!w)
+        return;
+    int64_t now = dmr_now_ms();
+    for (size_t i = 0; i < m->nitems; i++) {
+        const dmr_msg_t *it = &m->items[i];
+        if (it->type != DMR_MSG_TASK_PROGRESS)
+            continue;
+        dmr_job_t *job = dmr_m_job(ms, it->job);
+        dmr_task_t *t = job ? dmr_job_task(job, it->kind, it->task) : NULL;
+        dmr_attempt_t *a = t ? dmr_task_attempt(t, it->attempt) : NULL;
+        if (!a || a->state != DMR_ATT_RUNNING || strcmp(a->wid, w->wid))
+            continue;
+        const char *phase = it->state ? it->state : "";
+        if (it->work != a->work || strcmp(phase, a->phase) != 0)
+            a->progress_at = now;
+        a->work = it->work;
+        a->ppm = it->progress > 1000000 ? 1000000 : it->progress;
+        snprintf(a->phase, sizeof a->phase, "%s", phase);
+    }
 }
 
-static void s_on_task_done(master_t *ms, const dmr_peer_t *from,
+/* A reduce could not read map output (task, att): if that is still the
+ * map's committed output, it is gone -- the map runs again. */
+static void s_fetch_failed(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *rt,
                            const dmr_msg_t *m)
 {
-    worker_t *w = s_worker_by_wid(ms, m->wid);
-    if (!w || !w->alive || w->peer.len != from->len ||
+    for (size_t i = 0; i < m->nitems; i++) {
+        const dmr_msg_t *loc = &m->items[i];
+        if (loc->type != DMR_MSG_MAP_LOC)
+            continue;
+        dmr_task_t *mt = dmr_job_task(job, DMR_TASK_MAP, loc->task);
+        if (!mt || mt->state != DMR_TASK_DONE || mt->out_att != loc->attempt)
+            continue;
+        char why[320];
+        snprintf(why, sizeof why, "reduce %u could not read it: %.256s",
+                 rt->index, m->error ? m->error : "?");
+        dmr_m_event(ms, job,
+                    "reduce %u could not read the output of map %u on %s "
+                    "(%s): re-running map %u",
+                    rt->index, mt->index, mt->out_wid,
+                    m->error ? m->error : "?", mt->index);
+        dmr_m_map_lost(ms, job, mt, why);
+    }
+}
+
+static void s_on_task_done(dmr_master_t *ms, const dmr_peer_t *from,
+                           const dmr_msg_t *m)
+{
+    dmr_mworker_t *w = dmr_m_worker(ms, m->wid);
+    if (!w || !w->alive || w->restored || w->peer.len != from->len ||
         memcmp(w->peer.id, from->id, from->len)) {
         dmr_info("sched",
                  "ignoring a result from %s, which is not a live "
@@ -265,39 +473,59 @@ static void s_on_task_done(master_t *ms, const dmr_peer_t *from,
                  m->wid);
         return;
     }
-    w->last_seen = dmr_now_ms();
-    if (w->running > 0)
-        w->running--;
-    dmr_job_t *job = s_job(ms, m->job);
+    s_heard(w, dmr_now_ms());
+    dmr_job_t *job = dmr_m_job(ms, m->job);
     dmr_task_t *t = job ? dmr_job_task(job, m->kind, m->task) : NULL;
     dmr_attempt_t *a = t ? dmr_task_attempt(t, m->attempt) : NULL;
     if (!a || strcmp(a->wid, w->wid) || a->state != DMR_ATT_RUNNING)
         return; /* stale: the attempt was given up already */
-    const char *kind = m->kind == DMR_TASK_MAP ? "map" : "reduce";
-    int changed;
+    const char *kind = s_kind(m->kind);
+    if (m->status == 0 && t->kind == DMR_TASK_REDUCE &&
+        t->state != DMR_TASK_DONE) {
+        /* Commit: the master alone renames an attempt's file into place,
+         * so only the first attempt to finish ever publishes. */
+        char *tmp = dmr_sprintf("%s/_temporary/part-%05u.%u", job->output,
+                                t->index, m->attempt);
+        char *final = dmr_sprintf("%s/part-%05u", job->output, t->index);
+        if (rename(tmp, final) != 0 || dmr_fsync_parent(final) != 0) {
+            char *err = dmr_sprintf(
+                "cannot commit %s as %s: %s (the master must see the "
+                "output directory the workers write to)",
+                tmp, final, strerror(errno));
+            dmr_m_finish(ms, job, t, m->attempt, DMR_ATT_FAILED, err, NULL,
+                         NULL);
+            free(err);
+            free(tmp);
+            free(final);
+            return;
+        }
+        free(tmp);
+        free(final);
+    }
     if (m->status == 0) {
         dmr_debug("sched", "job %llu %s %u attempt %u done on %s",
                   (unsigned long long)job->id, kind, m->task, m->attempt,
                   w->wid);
-        int was_done = t->state == DMR_TASK_DONE;
-        changed = dmr_job_finish_attempt(job, t, m->attempt, DMR_ATT_OK, NULL,
-                                         w->endpoint,
-                                         (uint32_t)ms->cfg->max_attempts);
-        if (!was_done)
-            dmr_job_add_counters(job, m);
-    } else {
-        dmr_warn("sched", "job %llu %s %u attempt %u failed on %s: %s",
-                 (unsigned long long)job->id, kind, m->task, m->attempt, w->wid,
-                 m->error ? m->error : "(no message)");
-        changed = dmr_job_finish_attempt(job, t, m->attempt, DMR_ATT_FAILED,
-                                         m->error ? m->error : "failed", NULL,
-                                         (uint32_t)ms->cfg->max_attempts);
+        dmr_m_finish(ms, job, t, m->attempt, DMR_ATT_OK, NULL, w->endpoint, m);
+        return;
     }
-    if (changed)
-        s_job_finished(ms, job);
+    if (m->status == DMR_EFETCH && t->kind == DMR_TASK_REDUCE &&
+        m->nitems > 0 &&
+        t->fetch_failures < 4 * (uint32_t)ms->cfg->max_attempts) {
+        t->fetch_failures++;
+        s_fetch_failed(ms, job, t, m);
+        dmr_m_finish(ms, job, t, m->attempt, DMR_ATT_LOST,
+                     m->error ? m->error : "fetch failed", NULL, NULL);
+        return;
+    }
+    dmr_warn("sched", "job %llu %s %u attempt %u failed on %s: %s",
+             (unsigned long long)job->id, kind, m->task, m->attempt, w->wid,
+             m->error ? m->error : "(no message)");
+    dmr_m_finish(ms, job, t, m->attempt, DMR_ATT_FAILED,
+                 m->error ? m->error : "failed", NULL, NULL);
 }
 
-static void s_on_job_fetch(master_t *ms, const dmr_peer_t *from,
+static void s_on_job_fetch(dmr_master_t *ms, const dmr_peer_t *from,
                            const dmr_msg_t *m)
 {
     if (!s_valid_hash(m->hash)) {
@@ -320,7 +548,7 @@ static void s_on_job_fetch(master_t *ms, const dmr_peer_t *from,
         r.total = data.len;
         r.blob = (const uint8_t *)data.data + m->offset;
         r.blob_len = n;
-        s_send(ms, from, &r);
+        dmr_m_send(ms, from, &r);
     }
     dmr_buf_free(&data);
     free(path);
@@ -328,7 +556,7 @@ static void s_on_job_fetch(master_t *ms, const dmr_peer_t *from,
 
 /* ------------------------------------------------------------- clients */
 
-static void s_on_submit(master_t *ms, const dmr_peer_t *from,
+static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
                         const dmr_msg_t *m)
 {
     char err[512];
@@ -344,26 +572,38 @@ static void s_on_submit(master_t *ms, const dmr_peer_t *from,
         return;
     }
     dmr_job_t *job = NULL;
-    if (dmr_job_new(ms->next_job, m, &job, err, sizeof err) != 0) {
+    if (dmr_job_new(ms->next_job, m, dmr_wall_ms(), &job, err, sizeof err) !=
+        0) {
         s_reply_error(ms, from, DMR_EINVAL, err);
         return;
     }
     char *path = s_job_object_path(ms, hash);
+    char *tmpdir = dmr_sprintf("%s/_temporary", job->output);
     struct stat st;
+    int rc = 0;
     if (stat(path, &st) != 0 &&
         dmr_write_file_atomic(path, m->blob, m->blob_len) != 0) {
         snprintf(err, sizeof err,
                  "master cannot store the job object at %s: %s", path,
                  strerror(errno));
-        s_reply_error(ms, from, DMR_EIO, err);
-        dmr_job_destroy(&job);
-        free(path);
-        return;
+        rc = DMR_EIO;
+    } else if (dmr_mkdirs(tmpdir) != 0) {
+        snprintf(err, sizeof err, "master cannot create %s: %s", tmpdir,
+                 strerror(errno));
+        rc = DMR_EIO;
     }
     free(path);
+    free(tmpdir);
+    if (rc) {
+        s_reply_error(ms, from, rc, err);
+        dmr_job_destroy(&job);
+        return;
+    }
     ms->next_job++;
     ms->jobs = dmr_realloc(ms->jobs, (ms->njobs + 1) * sizeof *ms->jobs);
     ms->jobs[ms->njobs++] = job;
+    /* Durable before the client hears of it. */
+    dmr_m_log_job(ms, job);
     dmr_info("job",
              "job %llu (%s) submitted: %zu files, %u maps, %u reduces, "
              "output %s",
@@ -372,15 +612,17 @@ static void s_on_submit(master_t *ms, const dmr_peer_t *from,
     dmr_msg_t r;
     dmr_msg_init(&r, DMR_MSG_SUBMITTED);
     r.job = job->id;
-    s_send(ms, from, &r);
+    dmr_m_send(ms, from, &r);
     if (job->nmap == 0 && job->nreduce == 0)
-        s_job_finished(ms, job);
+        dmr_m_job_finished(ms, job);
 }
 
-static void s_on_status(master_t *ms, const dmr_peer_t *from,
+/* STATUS flags: 1 = list attempts, 2 = list events from m->offset on. A
+ * STATUS without flags means both, from event 0. */
+static void s_on_status(dmr_master_t *ms, const dmr_peer_t *from,
                         const dmr_msg_t *m)
 {
-    dmr_job_t *job = m->job ? s_job(ms, m->job)
+    dmr_job_t *job = m->job ? dmr_m_job(ms, m->job)
                             : (ms->njobs ? ms->jobs[ms->njobs - 1] : NULL);
     if (!job) {
         char err[64];
@@ -389,25 +631,29 @@ static void s_on_status(master_t *ms, const dmr_peer_t *from,
         s_reply_error(ms, from, DMR_ENOENT, m->job ? err : "no jobs yet");
         return;
     }
+    uint32_t flags = m->flags ? m->flags : 3;
+    dmr_job_sum_counters(job);
     dmr_msg_t r;
-    dmr_job_info(job, 1, &r);
-    s_send(ms, from, &r);
+    dmr_job_info(job, (flags & 1) != 0, (flags & 2) != 0, m->offset, &r);
+    dmr_m_send(ms, from, &r);
     dmr_job_info_free(&r);
 }
 
-static void s_on_jobs(master_t *ms, const dmr_peer_t *from)
+static void s_on_jobs(dmr_master_t *ms, const dmr_peer_t *from)
 {
     dmr_msg_t r;
     dmr_msg_init(&r, DMR_MSG_JOB_LIST);
     r.items = dmr_calloc(ms->njobs, sizeof *r.items);
     r.nitems = ms->njobs;
-    for (size_t i = 0; i < ms->njobs; i++)
-        dmr_job_info(ms->jobs[i], 0, &r.items[i]);
-    s_send(ms, from, &r);
+    for (size_t i = 0; i < ms->njobs; i++) {
+        dmr_job_sum_counters(ms->jobs[i]);
+        dmr_job_info(ms->jobs[i], 0, 0, 0, &r.items[i]);
+    }
+    dmr_m_send(ms, from, &r);
     free(r.items);
 }
 
-static void s_on_workers(master_t *ms, const dmr_peer_t *from)
+static void s_on_workers(dmr_master_t *ms, const dmr_peer_t *from)
 {
     dmr_msg_t r;
     dmr_msg_init(&r, DMR_MSG_WORKER_LIST);
@@ -415,124 +661,56 @@ static void s_on_workers(master_t *ms, const dmr_peer_t *from)
     r.nitems = ms->nworkers;
     int64_t now = dmr_now_ms();
     for (size_t i = 0; i < ms->nworkers; i++) {
-        worker_t *w = &ms->workers[i];
+        dmr_mworker_t *w = &ms->workers[i];
         dmr_msg_t *it = &r.items[i];
         dmr_msg_init(it, DMR_MSG_WORKER_INFO);
         it->wid = w->wid;
         it->inc = w->inc;
         it->endpoint = w->endpoint;
-        it->host = w->host;
+        it->host = w->host ? w->host : "?";
         it->pid = w->pid;
         it->slots = w->slots;
         it->running = w->running;
-        it->state = w->alive ? "alive" : "dead";
+        it->state = !w->alive ? "dead" : w->restored ? "awaited" : "alive";
         it->age_ms = now - w->last_seen;
     }
-    s_send(ms, from, &r);
+    dmr_m_send(ms, from, &r);
     free(r.items);
 }
 
-/* ------------------------------------------------------------ scheduler */
+/* --------------------------------------------------------------- cron */
 
-static void s_assign(master_t *ms, worker_t *w, dmr_job_t *job, dmr_task_t *t)
-{
-    uint32_t att = dmr_job_start_attempt(job, t, w->wid);
-    dmr_msg_t m;
-    dmr_msg_init(&m, DMR_MSG_TASK);
-    m.job = job->id;
-    m.kind = t->kind;
-    m.task = t->index;
-    m.attempt = att;
-    m.hash = job->hash;
-    m.name = job->name;
-    m.nmap = job->nmap;
-    m.nreduce = job->nreduce;
-    m.flags = job->flags;
-    m.params = job->params;
-    m.nparams = job->nparams;
-    m.output = job->output;
-    dmr_msg_t file;
-    if (t->kind == DMR_TASK_MAP) {
-        const dmr_split_t *sp = &job->splits[t->index];
-        const dmr_input_file_t *f = &job->files[sp->file];
-        dmr_msg_init(&file, DMR_MSG_FILE_INFO);
-        file.path = f->path;
-        file.name = f->name;
-        file.total = f->size;
-        m.items = &file;
-        m.nitems = 1;
-        m.offset = sp->offset;
-        m.length = sp->length;
-    } else {
-        m.items = dmr_calloc(job->nmap, sizeof *m.items);
-        m.nitems = job->nmap;
-        for (uint32_t i = 0; i < job->nmap; i++) {
-            dmr_msg_t *loc = &m.items[i];
-            dmr_msg_init(loc, DMR_MSG_MAP_LOC);
-            loc->task = i;
-            loc->attempt = job->maps[i].out_att;
-            loc->endpoint = job->maps[i].out_endpoint;
-            loc->wid = job->maps[i].out_wid;
-        }
-    }
-    int rc = dmr_net_send(ms->sock, &w->peer, &m);
-    if (t->kind == DMR_TASK_REDUCE)
-        free(m.items);
-    if (rc) {
-        dmr_warn("sched", "cannot reach worker %s: %s", w->wid,
-                 dmr_strerror(rc));
-        dmr_job_finish_attempt(job, t, att, DMR_ATT_LOST, "worker unreachable",
-                               NULL, UINT32_MAX);
-        return;
-    }
-    w->running++;
-    dmr_debug(
-        "sched", "job %llu %s %u attempt %u -> %s", (unsigned long long)job->id,
-        t->kind == DMR_TASK_MAP ? "map" : "reduce", t->index, att, w->wid);
-}
-
-static void s_schedule(master_t *ms)
-{
-    for (size_t j = 0; j < ms->njobs; j++) {
-        dmr_job_t *job = ms->jobs[j];
-        if (job->state != DMR_JOB_RUNNING)
-            continue;
-        /* Round-robin over workers so that tasks spread out. */
-        int progress = 1;
-        while (progress) {
-            progress = 0;
-            for (size_t i = 0; i < ms->nworkers; i++) {
-                worker_t *w = &ms->workers[i];
-                if (!w->alive || w->running >= w->slots)
-                    continue;
-                dmr_task_t *t = dmr_job_next_task(job);
-                if (!t)
-                    break;
-                s_assign(ms, w, job, t);
-                progress = 1;
-            }
-        }
-    }
-}
-
-static void s_cron(master_t *ms)
+static void s_detect(dmr_master_t *ms)
 {
     int64_t now = dmr_now_ms();
     for (size_t i = 0; i < ms->nworkers; i++) {
-        worker_t *w = &ms->workers[i];
-        if (w->alive && now - w->last_seen > ms->cfg->dead_after_ms) {
-            char why[64];
-            snprintf(why, sizeof why, "no heartbeat for %lld ms",
-                     (long long)(now - w->last_seen));
-            s_worker_lost(ms, w, why);
+        dmr_mworker_t *w = &ms->workers[i];
+        if (!w->alive)
+            continue;
+        int64_t silence = now - w->last_seen;
+        char why[96] = "";
+        if (w->restored || !ms->cfg->phi) {
+            if (silence > ms->cfg->dead_after_ms)
+                snprintf(why, sizeof why, "%s for %lld ms",
+                         w->restored ? "not back after the restart"
+                                     : "no heartbeat",
+                         (long long)silence);
+        } else {
+            double phi = s_phi(w, silence, ms->cfg->heartbeat_ms);
+            if (phi > ms->cfg->phi_threshold)
+                snprintf(why, sizeof why,
+                         "phi %.1f > %.1f after %lld ms of silence", phi,
+                         ms->cfg->phi_threshold, (long long)silence);
         }
+        if (why[0])
+            s_worker_lost(ms, w, why);
     }
-    s_schedule(ms);
 }
 
 /* --------------------------------------------------------------- loop */
 
-static void s_dispatch(master_t *ms, const dmr_peer_t *from, const dmr_msg_t *m)
+static void s_dispatch(dmr_master_t *ms, const dmr_peer_t *from,
+                       const dmr_msg_t *m)
 {
     switch (m->type) {
     case DMR_MSG_REGISTER: s_on_register(ms, from, m); break;
@@ -550,7 +728,7 @@ static void s_dispatch(master_t *ms, const dmr_peer_t *from, const dmr_msg_t *m)
     }
 }
 
-static void s_destroy(master_t *ms)
+static void s_destroy(dmr_master_t *ms)
 {
     for (size_t i = 0; i < ms->njobs; i++)
         dmr_job_destroy(&ms->jobs[i]);
@@ -561,6 +739,7 @@ static void s_destroy(master_t *ms)
     free(ms->jobs);
     free(ms->workers);
     free(ms->jobs_dir);
+    dmr_journal_close(&ms->jnl);
     dmr_net_close(&ms->sock);
     if (ms->zctx)
         zmq_ctx_term(ms->zctx);
@@ -568,7 +747,7 @@ static void s_destroy(master_t *ms)
 
 int dmr_master_run(const dmr_master_config_t *cfg)
 {
-    master_t ms = {.cfg = cfg, .next_job = 1};
+    dmr_master_t ms = {.cfg = cfg, .next_job = 1};
     int rc = 0;
     ms.jobs_dir = dmr_sprintf("%s/jobs", cfg->data_dir);
     if (dmr_mkdirs(ms.jobs_dir) != 0) {
@@ -586,6 +765,9 @@ int dmr_master_run(const dmr_master_config_t *cfg)
         rc = DMR_EIO;
         goto out;
     }
+    rc = dmr_m_recover(&ms);
+    if (rc)
+        goto out;
     if (cfg->endpoint_file) {
         char adv[300];
         dmr_net_advertise(ms.endpoint, NULL, adv, sizeof adv);
@@ -598,8 +780,8 @@ int dmr_master_run(const dmr_master_config_t *cfg)
             goto out;
         }
     }
-    dmr_info("master", "listening on %s (data in %s)", ms.endpoint,
-             cfg->data_dir);
+    dmr_info("master", "listening on %s (data in %s; %s failure detector)",
+             ms.endpoint, cfg->data_dir, cfg->phi ? "phi-accrual" : "fixed");
 
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -635,10 +817,12 @@ int dmr_master_run(const dmr_master_config_t *cfg)
             dmr_msg_clear(&m);
         }
         if (dmr_now_ms() >= next_cron) {
-            s_cron(&ms);
+            s_detect(&ms);
+            dmr_m_watch_tasks(&ms);
+            dmr_m_schedule(&ms);
             next_cron = dmr_now_ms() + CRON_MS;
         } else {
-            s_schedule(&ms);
+            dmr_m_schedule(&ms);
         }
     }
     if (s_stop)

@@ -36,12 +36,14 @@ struct dmr_merge {
     size_t nin, capin;
     size_t *heap; /* indices into in[] of inputs with a record */
     size_t nheap;
-    dmr_buf_t key; /* the current group's key */
-    int started;   /* inputs primed; no more dmr_merge_add */
-    int in_group;  /* the values iterator may still yield */
-    int taken;     /* the top input's value was handed out */
-    int fresh;     /* the top input's key is the group key itself */
-    int err;       /* sticky reader error */
+    dmr_buf_t key;  /* the current group's key */
+    int started;    /* inputs primed; no more dmr_merge_add */
+    int in_group;   /* the values iterator may still yield */
+    int taken;      /* the top input's value was handed out */
+    int fresh;      /* the top input's key is the group key itself */
+    int err;        /* sticky reader error */
+    long bad;       /* the input whose reader failed, or -1 */
+    uint64_t spent; /* bytes of the inputs already exhausted */
 };
 
 static int s_less(const dmr_merge_t *m, size_t a, size_t b)
@@ -74,8 +76,12 @@ static int s_advance(dmr_merge_t *m, size_t i)
 {
     s_input *in = &m->in[i];
     int rc = dmr_run_reader_next(in->r, &in->key, &in->val);
-    if (rc == 0)
+    if (rc == 0) {
+        m->spent += dmr_run_reader_consumed(in->r);
         dmr_run_reader_destroy(&in->r);
+    }
+    if (rc < 0 && m->bad < 0)
+        m->bad = (long)i;
     return rc;
 }
 
@@ -144,7 +150,22 @@ dmr_merge_t *dmr_merge_new(dmr_cmp_fn cmp)
     dmr_merge_t *m = dmr_calloc(1, sizeof *m);
     m->vals.next = s_values_next;
     m->cmp = cmp ? cmp : dmr_key_compare;
+    m->bad = -1;
     return m;
+}
+
+uint64_t dmr_merge_consumed(const dmr_merge_t *m)
+{
+    uint64_t n = m->spent;
+    for (size_t i = 0; i < m->nin; i++)
+        if (m->in[i].r)
+            n += dmr_run_reader_consumed(m->in[i].r);
+    return n;
+}
+
+long dmr_merge_failed_input(const dmr_merge_t *m)
+{
+    return m->bad;
 }
 
 void dmr_merge_add(dmr_merge_t *m, dmr_run_reader_t *r)

@@ -24,6 +24,11 @@ void dmr_merge_add(dmr_merge_t *m, dmr_run_reader_t *r);
  * differ in bytes, *key is the first of them in that order. A reader
  * error makes *vals return 0 and is returned from every later call. */
 int dmr_merge_next(dmr_merge_t *m, dmr_slice *key, dmr_values **vals);
+/* After an error: the input (numbered from 0 in the order added) whose
+ * reader failed, so a reducer can name the bad map output; -1 if none. */
+long dmr_merge_failed_input(const dmr_merge_t *m);
+/* Bytes of input read so far over all inputs, for progress reports. */
+uint64_t dmr_merge_consumed(const dmr_merge_t *m);
 void dmr_merge_destroy(dmr_merge_t **m);
 
 #endif

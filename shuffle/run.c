@@ -584,6 +584,7 @@ struct dmr_run_reader {
     int fd;
     uint64_t pos;        /* file offset of the next byte to read ahead */
     uint64_t end;        /* end of the range */
+    uint64_t start;      /* start of the range */
     unsigned char *ibuf; /* read-ahead: bytes [ioff, ilen) not consumed */
     size_t icap, ioff, ilen;
     unsigned char *blk; /* raw payload of the current deflated block */
@@ -739,6 +740,7 @@ int dmr_run_reader_open(const char *path, uint64_t offset, uint64_t length,
     dmr_run_reader_t *r = dmr_calloc(1, sizeof *r);
     r->fd = fd;
     r->pos = offset;
+    r->start = offset;
     r->end = offset + length;
     r->icap = length < S_RBUF_SIZE ? (size_t)length : S_RBUF_SIZE;
     r->ibuf = r->icap ? dmr_malloc(r->icap) : NULL;
@@ -777,6 +779,11 @@ out:
     if (rc < 0)
         r->err = rc;
     return rc;
+}
+
+uint64_t dmr_run_reader_consumed(const dmr_run_reader_t *r)
+{
+    return r->pos - (r->ilen - r->ioff) - r->start;
 }
 
 void dmr_run_reader_destroy(dmr_run_reader_t **rp)

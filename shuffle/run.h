@@ -64,6 +64,8 @@ int dmr_run_reader_open(const char *path, uint64_t offset, uint64_t length,
  * negative DMR_E* code (DMR_ECORRUPT for a bad block, DMR_EIO for a failed
  * read). Errors are sticky. */
 int dmr_run_reader_next(dmr_run_reader_t *r, dmr_slice *key, dmr_slice *val);
+/* Bytes of the range read so far (compressed), for progress reports. */
+uint64_t dmr_run_reader_consumed(const dmr_run_reader_t *r);
 void dmr_run_reader_destroy(dmr_run_reader_t **r);
 
 #endif

@@ -53,9 +53,12 @@ static void s_request(source_t *src, const dmr_msg_t *spec,
 }
 
 int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
-                        dmr_fetch_result_t **out, uint64_t *bytes, char *err,
+                        dmr_fetch_result_t **out, uint64_t *bytes, long *bad,
+                        dmr_fetch_progress_fn progress, void *arg, char *err,
                         size_t errlen)
 {
+    size_t done = 0;
+    *bad = -1;
     size_t n = spec->nitems;
     int rc = 0;
     int64_t timeout = 30000;
@@ -135,7 +138,8 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
                              "timed out after %lld ms",
                              loc->task, loc->wid, so->endpoint,
                              (long long)timeout);
-                    rc = DMR_ETIMEDOUT;
+                    *bad = (long)i;
+                    rc = DMR_EFETCH;
                     goto out;
                 }
                 continue;
@@ -148,7 +152,8 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
             if (r) {
                 snprintf(err, errlen, "bad reply from %s: %s", so->endpoint,
                          why);
-                rc = DMR_EPROTO;
+                *bad = (long)i;
+                rc = DMR_EFETCH;
                 goto out;
             }
             if (m.type == DMR_MSG_ERROR) {
@@ -157,7 +162,8 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
                          "failed: %s",
                          loc->task, loc->wid, so->endpoint, m.error);
                 dmr_msg_clear(&m);
-                rc = DMR_ENOENT;
+                *bad = (long)i;
+                rc = DMR_EFETCH;
                 goto out;
             }
             if (m.type != DMR_MSG_FETCH_DATA || m.task != loc->task ||
@@ -176,13 +182,16 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
             }
             so->offset += m.blob_len;
             *bytes += m.blob_len;
+            if (progress)
+                progress(arg, done, *bytes);
             uint64_t total = m.total;
             int stalled = m.blob_len == 0 && so->offset < total;
             dmr_msg_clear(&m);
             if (stalled) {
                 snprintf(err, errlen, "source %s sent an empty piece",
                          so->endpoint);
-                rc = DMR_EPROTO;
+                *bad = (long)i;
+                rc = DMR_EFETCH;
                 goto out;
             }
             if (so->offset < total) {
@@ -191,6 +200,9 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
             }
             /* This map output is complete; move to the next in the queue. */
             res[i].length = total;
+            done++;
+            if (progress)
+                progress(arg, done, *bytes);
             close(so->fd);
             so->fd = -1;
             so->offset = 0;

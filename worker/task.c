@@ -5,12 +5,18 @@
  * write one run file and commit it by rename.
  *
  * Reduce: fetch this partition of every map output (fetch.c), merge the
- * runs, call reduce once per key, write "key<TAB>value" lines to a
- * temporary file under <output>/_temporary and rename it to part-NNNNN.
+ * runs, call reduce once per key, and write "key<TAB>value" lines to
+ * <output>/_temporary/part-NNNNN.ATTEMPT, fsynced. The master, which alone
+ * decides which attempt of a task wins, commits it by renaming it to
+ * part-NNNNN; so two attempts of one reduce can never both publish.
  *
- * Everything the job emits is counted; the counters travel back in the
- * TASK_DONE written to stdout. Exit status 0 means a TASK_DONE was
- * written (which may itself report a failure). */
+ * The child talks to the worker over its stdout in frames (a 4-byte
+ * little-endian length, then one message): PROGRESS a few times a second
+ * while it works, and one TASK_DONE at the end carrying the status, the
+ * error and the counters. Exit status 0 means the TASK_DONE was written
+ * (it may itself report a failure). A reduce that cannot fetch or read a
+ * map output reports DMR_EFETCH and names that map output, so the master
+ * re-runs the map instead of blaming the reduce. */
 #include "worker/task.h"
 
 #include <dlfcn.h>
@@ -70,7 +76,77 @@ typedef struct {
     int emit_error;
     char *error;
     uint64_t ctr[C_COUNT];
+    long bad_map;      /* index of an unreadable map output, or -1 */
+    const char *phase; /* "map", "fetch", "reduce" */
+    uint32_t ppm;      /* progress, parts per million */
+    uint32_t ticks;    /* calls since the clock was last read */
+    int64_t next_report;
 } task_t;
+
+#define REPORT_MS 200
+
+/* ------------------------------------------------------------- reporting */
+
+/* Writes one frame (length, message) to stdout, the pipe to the worker. */
+static int s_send_frame(const dmr_msg_t *m)
+{
+    dmr_buf_t out = DMR_BUF_INIT;
+    uint8_t len[4];
+    if (dmr_msg_encode(m, &out) != 0)
+        return DMR_EINVAL;
+    for (int i = 0; i < 4; i++)
+        len[i] = (uint8_t)(out.len >> (8 * i));
+    int rc = 0;
+    const uint8_t *parts[2] = {len, (const uint8_t *)out.data};
+    size_t sizes[2] = {4, out.len};
+    for (int p = 0; p < 2 && rc == 0; p++) {
+        size_t off = 0;
+        while (off < sizes[p]) {
+            ssize_t w = write(1, parts[p] + off, sizes[p] - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                rc = DMR_EIO;
+                break;
+            }
+            off += (size_t)w;
+        }
+    }
+    dmr_buf_free(&out);
+    return rc;
+}
+
+/* The work counter: anything that grows while the task does something. */
+static uint64_t s_work(const task_t *t)
+{
+    return t->ctr[C_MAP_IN_BYTES] + t->ctr[C_MAP_OUT_RECORDS] +
+           t->ctr[C_SHUFFLE_BYTES] + t->ctr[C_RED_IN_RECORDS] +
+           t->ctr[C_RED_GROUPS] + t->ctr[C_COMBINE_IN];
+}
+
+static void s_report_progress(task_t *t)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_PROGRESS);
+    m.job = t->spec->job;
+    m.kind = t->spec->kind;
+    m.task = t->spec->task;
+    m.attempt = t->spec->attempt;
+    m.progress = t->ppm > 1000000 ? 1000000 : t->ppm;
+    m.work = s_work(t);
+    m.state = t->phase;
+    s_send_frame(&m);
+    t->next_report = dmr_now_ms() + REPORT_MS;
+}
+
+/* Called per record: reads the clock every 64 calls, reports when due. */
+static int s_tick(task_t *t)
+{
+    if (++t->ticks < 64)
+        return 0;
+    t->ticks = 0;
+    return dmr_now_ms() >= t->next_report;
+}
 
 static void s_set_error(task_t *t, const char *msg)
 {
@@ -214,6 +290,8 @@ static int s_run_map(task_t *t, const char *data_dir)
     }
     t->sb = dmr_sortbuf_new(t->pub.nreduce, t->job->compare);
     t->mode = MODE_MAP;
+    t->phase = "map";
+    s_report_progress(t);
     dmr_record rec = {.file = dmr_str(file->name)};
     for (;;) {
         int r = dmr_lines_next(lines, &rec.value, &rec.offset, &rec.lineno);
@@ -229,6 +307,11 @@ static int s_run_map(task_t *t, const char *data_dir)
             break;
         t->ctr[C_MAP_IN_RECORDS]++;
         t->ctr[C_MAP_IN_BYTES] += rec.value.len + 1;
+        if (s_tick(t)) {
+            uint64_t at = rec.offset > s->offset ? rec.offset - s->offset : 0;
+            t->ppm = s->length ? (uint32_t)(at * 1000000 / s->length) : 0;
+            s_report_progress(t);
+        }
         if (t->job->map(&t->pub, &rec) != 0 || t->emit_error) {
             char *msg = dmr_sprintf("map failed at %s offset %llu", file->name,
                                     (unsigned long long)rec.offset);
@@ -245,6 +328,9 @@ static int s_run_map(task_t *t, const char *data_dir)
         s_set_error(t, "cannot create the map output file");
         goto out;
     }
+    t->ppm = 1000000;
+    t->phase = "sort";
+    s_report_progress(t);
     t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
     rc = dmr_sortbuf_drain(t->sb, s_write_group, t);
     if (rc == 0)
@@ -266,20 +352,31 @@ out:
 
 /* --------------------------------------------------------------- reduce */
 
+static void s_fetch_progress(void *arg, size_t outputs, uint64_t bytes)
+{
+    task_t *t = arg;
+    (void)bytes;
+    size_t n = t->spec->nitems;
+    t->ppm = n ? (uint32_t)(outputs * 333333 / n) : 333333;
+    if (dmr_now_ms() >= t->next_report)
+        s_report_progress(t);
+}
+
 static int s_run_reduce(task_t *t, const char *dir)
 {
     const dmr_msg_t *s = t->spec;
     int rc = 0;
     dmr_merge_t *merge = NULL;
     char *tmpdir = dmr_sprintf("%s/_temporary", s->output);
-    char *tmp = dmr_sprintf("%s/part-%05u.%u.%d", tmpdir, s->task, s->attempt,
-                            (int)getpid());
-    char *final = dmr_sprintf("%s/part-%05u", s->output, s->task);
+    char *tmp = dmr_sprintf("%s/part-%05u.%u", tmpdir, s->task, s->attempt);
     char err[512] = "";
+    uint64_t fetched = 0;
 
+    t->phase = "fetch";
+    s_report_progress(t);
     dmr_fetch_result_t *got = NULL;
-    rc = dmr_fetch_partition(s, dir, &got, &t->ctr[C_SHUFFLE_BYTES], err,
-                             sizeof err);
+    rc = dmr_fetch_partition(s, dir, &got, &t->ctr[C_SHUFFLE_BYTES],
+                             &t->bad_map, s_fetch_progress, t, err, sizeof err);
     if (rc) {
         s_set_error(t, err);
         goto out;
@@ -287,6 +384,7 @@ static int s_run_reduce(task_t *t, const char *dir)
     merge = dmr_merge_new(t->job->compare);
     for (size_t i = 0; i < s->nitems; i++) {
         dmr_run_reader_t *r;
+        fetched += got[i].length;
         rc = dmr_run_reader_open(got[i].path, 0, got[i].length, &r);
         if (rc) {
             s_set_error(t, "cannot open fetched map output");
@@ -294,15 +392,9 @@ static int s_run_reduce(task_t *t, const char *dir)
         }
         dmr_merge_add(merge, r);
     }
-    if (dmr_mkdirs(tmpdir) != 0) {
-        char *msg =
-            dmr_sprintf("cannot create %s: %s", tmpdir, strerror(errno));
-        s_set_error(t, msg);
-        free(msg);
-        rc = DMR_EIO;
-        goto out;
-    }
-    t->out = fopen(tmp, "w");
+    /* The master made _temporary when the job began and removes it when
+     * the job ends: a late attempt must not bring it back. */
+    t->out = fopen(tmp, "wx");
     if (!t->out) {
         char *msg = dmr_sprintf("cannot create %s: %s", tmp, strerror(errno));
         s_set_error(t, msg);
@@ -312,16 +404,27 @@ static int s_run_reduce(task_t *t, const char *dir)
     }
     setvbuf(t->out, NULL, _IOFBF, 1 << 20);
     t->mode = MODE_REDUCE;
+    t->phase = "reduce";
+    t->ppm = 333333;
+    s_report_progress(t);
     for (;;) {
         dmr_slice key;
         dmr_values *vals;
         int r = dmr_merge_next(merge, &key, &vals);
         if (r < 0) {
+            long bad = dmr_merge_failed_input(merge);
+            const dmr_msg_t *loc = bad >= 0 ? &s->items[bad] : NULL;
             char *msg =
-                dmr_sprintf("reading shuffled map output: %s", dmr_strerror(r));
+                loc ? dmr_sprintf("output of map %u attempt %u from %s is "
+                                  "unreadable: %s",
+                                  loc->task, loc->attempt, loc->wid,
+                                  dmr_strerror(r))
+                    : dmr_sprintf("reading shuffled map output: %s",
+                                  dmr_strerror(r));
             s_set_error(t, msg);
             free(msg);
-            rc = r;
+            t->bad_map = bad;
+            rc = bad >= 0 ? DMR_EFETCH : r;
             goto out;
         }
         if (r == 0)
@@ -335,19 +438,19 @@ static int s_run_reduce(task_t *t, const char *dir)
             rc = t->emit_error ? t->emit_error : DMR_EJOB;
             goto out;
         }
+        if (s_tick(t)) {
+            uint64_t used = dmr_merge_consumed(merge);
+            t->ppm = 333333 +
+                     (uint32_t)(fetched ? (used > fetched ? fetched : used) *
+                                              666667 / fetched
+                                        : 0);
+            s_report_progress(t);
+        }
     }
     if (fflush(t->out) != 0 || fsync(fileno(t->out)) != 0) {
         s_set_error(t, "cannot write reduce output");
         rc = DMR_EIO;
         goto out;
-    }
-    fclose(t->out);
-    t->out = NULL;
-    if (rename(tmp, final) != 0 || dmr_fsync_parent(final) != 0) {
-        char *msg = dmr_sprintf("cannot commit %s: %s", final, strerror(errno));
-        s_set_error(t, msg);
-        free(msg);
-        rc = DMR_EIO;
     }
 out:
     if (t->out)
@@ -359,7 +462,6 @@ out:
     dmr_fetch_result_free(got, s->nitems);
     free(tmpdir);
     free(tmp);
-    free(final);
     return rc;
 }
 
@@ -390,22 +492,12 @@ static int s_write_result(task_t *t, int rc)
             ctr[n++] = (dmr_counter_t){s_counter_names[i], t->ctr[i]};
     m.counters = ctr;
     m.ncounters = n;
-    dmr_buf_t out = DMR_BUF_INIT;
-    if (dmr_msg_encode(&m, &out) != 0)
-        return 1;
-    size_t off = 0;
-    while (off < out.len) {
-        ssize_t w = write(1, out.data + off, out.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            dmr_buf_free(&out);
-            return 1;
-        }
-        off += (size_t)w;
+    if (rc == DMR_EFETCH && t->bad_map >= 0 &&
+        (size_t)t->bad_map < t->spec->nitems) {
+        m.items = &t->spec->items[t->bad_map];
+        m.nitems = 1;
     }
-    dmr_buf_free(&out);
-    return 0;
+    return s_send_frame(&m) == 0 ? 0 : 1;
 }
 
 int dmr_task_main(int argc, char **argv)
@@ -431,10 +523,14 @@ int dmr_task_main(int argc, char **argv)
     }
     dmr_buf_free(&raw);
 
-    task_t t = {
-        .pub = {.ops = &s_ops, .task = spec.task, .nreduce = spec.nreduce},
-        .spec = &spec,
-        .partition = dmr_key_partition};
+    task_t t = {.pub = {.ops = &s_ops,
+                        .task = spec.task,
+                        .nreduce = spec.nreduce,
+                        .kind = spec.kind,
+                        .attempt = spec.attempt},
+                .spec = &spec,
+                .partition = dmr_key_partition,
+                .bad_map = -1};
     void *dl = dlopen(object, RTLD_NOW | RTLD_LOCAL);
     const dmr_job *job = dl ? dlsym(dl, DMR_JOB_SYMBOL) : NULL;
     if (!job) {

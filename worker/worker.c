@@ -6,6 +6,11 @@
  * `dmr task` on an attempt directory, reads the child's TASK_DONE from a
  * pipe when the child exits, and forwards it -- or, when the child died,
  * a failure naming the signal or exit status with the tail of its stderr.
+ * While the child runs it sends PROGRESS frames on the same pipe; the
+ * latest of each rides on the next HEARTBEAT, which is how the master
+ * sees hung tasks and stragglers. CANCEL of one attempt (a losing
+ * speculative copy, a timed-out task) kills that child and removes its
+ * files; CANCEL of a whole job removes everything the job left here.
  *
  * The shuffle server answers FETCH(job, map task, attempt, partition,
  * offset, length) with at most DMR_MSG_PIECE bytes of that partition of
@@ -40,8 +45,14 @@
 
 typedef struct {
     pid_t pid;
-    int fd;        /* read end of the child's stdout; -1 at EOF */
-    dmr_buf_t out; /* what the child wrote */
+    int fd;         /* read end of the child's stdout; -1 at EOF */
+    dmr_buf_t out;  /* frames not parsed yet */
+    dmr_msg_t done; /* the child's TASK_DONE, once it arrived */
+    int have_done;
+    int cancelled; /* killed on the master's word: report nothing */
+    uint32_t ppm;  /* latest progress */
+    uint64_t work;
+    char phase[16];
     uint64_t job;
     uint32_t kind, task, attempt;
     char *dir;        /* attempt directory */
@@ -130,6 +141,9 @@ static int s_have_object(worker_t *w, const char *hash)
     return ok;
 }
 
+static void s_remove_attempt(worker_t *w, uint64_t job, uint32_t kind,
+                             uint32_t task, uint32_t att, const char *dir);
+
 /* ---------------------------------------------------------- task results */
 
 static void s_report(worker_t *w, const child_t *c, int64_t status,
@@ -175,26 +189,21 @@ static char *s_stderr_tail(const char *dir)
     return tail;
 }
 
-/* The child has closed its stdout; collect it and report. */
+/* The child has closed its stdout and exited; report how it went. */
 static void s_child_finished(worker_t *w, size_t i, int wstatus)
 {
     child_t *c = &w->children[i];
     const char *kind = c->kind == DMR_TASK_MAP ? "map" : "reduce";
-    dmr_msg_t done;
-    char err[256];
-    int decoded = 0;
-    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && c->out.len > 0 &&
-        dmr_msg_decode(c->out.data, c->out.len, &done, err, sizeof err) == 0) {
-        decoded = done.type == DMR_MSG_TASK_DONE;
-        if (!decoded)
-            dmr_msg_clear(&done);
-    }
-    if (decoded) {
+    if (c->cancelled) {
+        dmr_debug("task", "job %llu %s %u attempt %u cancelled",
+                  (unsigned long long)c->job, kind, c->task, c->attempt);
+        s_remove_attempt(w, c->job, c->kind, c->task, c->attempt, c->dir);
+    } else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 &&
+               c->have_done) {
         dmr_debug("task", "job %llu %s %u attempt %u finished (status %lld)",
                   (unsigned long long)c->job, kind, c->task, c->attempt,
-                  (long long)done.status);
-        s_report(w, c, done.status, NULL, &done);
-        dmr_msg_clear(&done);
+                  (long long)c->done.status);
+        s_report(w, c, c->done.status, NULL, &c->done);
     } else {
         char how[128];
         if (WIFSIGNALED(wstatus))
@@ -216,6 +225,7 @@ static void s_child_finished(worker_t *w, size_t i, int wstatus)
     }
     if (c->fd >= 0)
         close(c->fd);
+    dmr_msg_clear(&c->done);
     dmr_buf_free(&c->out);
     free(c->dir);
     w->children[i] = w->children[--w->nchildren];
@@ -239,14 +249,58 @@ static void s_reap(worker_t *w)
     }
 }
 
+/* Decodes the complete frames in c->out: PROGRESS updates the child's
+ * progress, TASK_DONE is kept for when the child exits. Anything else, or
+ * a frame that does not decode, is logged and dropped. */
+static void s_child_frames(child_t *c)
+{
+    size_t off = 0;
+    const uint8_t *p = (const uint8_t *)c->out.data;
+    while (c->out.len - off >= 4) {
+        size_t n = (size_t)p[off] | (size_t)p[off + 1] << 8 |
+                   (size_t)p[off + 2] << 16 | (size_t)p[off + 3] << 24;
+        if (n > DMR_MSG_MAX) {
+            dmr_warn("task",
+                     "task %u sent a frame of %zu bytes; ignoring "
+                     "the rest of its output",
+                     c->task, n);
+            off = c->out.len;
+            break;
+        }
+        if (c->out.len - off - 4 < n)
+            break;
+        dmr_msg_t m;
+        char err[256];
+        if (dmr_msg_decode(p + off + 4, n, &m, err, sizeof err) != 0) {
+            dmr_warn("task", "task %u sent a bad frame: %s", c->task, err);
+        } else if (m.type == DMR_MSG_PROGRESS) {
+            c->ppm = m.progress;
+            c->work = m.work;
+            snprintf(c->phase, sizeof c->phase, "%s", m.state ? m.state : "");
+            dmr_msg_clear(&m);
+        } else if (m.type == DMR_MSG_TASK_DONE && !c->have_done) {
+            c->done = m;
+            c->have_done = 1;
+        } else {
+            dmr_msg_clear(&m);
+        }
+        off += 4 + n;
+    }
+    if (off > 0) {
+        memmove(c->out.data, c->out.data + off, c->out.len - off);
+        c->out.len -= off;
+    }
+}
+
 static void s_child_readable(worker_t *w, child_t *c)
 {
+    (void)w;
     char buf[65536];
     for (;;) {
         ssize_t n = read(c->fd, buf, sizeof buf);
         if (n > 0) {
-            if (c->out.len < DMR_MSG_MAX)
-                dmr_buf_append(&c->out, buf, (size_t)n);
+            dmr_buf_append(&c->out, buf, (size_t)n);
+            s_child_frames(c);
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -533,18 +587,73 @@ static void s_serve_fetch(worker_t *w, const dmr_peer_t *from,
 
 static void s_kill_children(worker_t *w, uint64_t job)
 {
-    for (size_t i = 0; i < w->nchildren; i++)
-        if (job == 0 || w->children[i].job == job)
-            kill(-w->children[i].pid, SIGKILL),
-                kill(w->children[i].pid, SIGKILL);
+    for (size_t i = 0; i < w->nchildren; i++) {
+        child_t *c = &w->children[i];
+        if (job == 0 || c->job == job) {
+            c->cancelled = 1;
+            kill(-c->pid, SIGKILL);
+            kill(c->pid, SIGKILL);
+        }
+    }
+}
+
+/* Removes what one attempt left here: its directory, and for a map its
+ * output file (which reducers may no longer fetch). */
+static void s_remove_attempt(worker_t *w, uint64_t job, uint32_t kind,
+                             uint32_t task, uint32_t att, const char *dir)
+{
+    if (dir)
+        dmr_rmtree(dir);
+    if (kind != DMR_TASK_MAP)
+        return;
+    char *out = dmr_task_map_output(w->cfg->data_dir, job, task, att);
+    char *tmp = dmr_sprintf("%s.tmp", out);
+    for (int i = 0; i < INDEX_CACHE; i++) {
+        run_index_t *x = &w->idx[i];
+        if (x->path && !strcmp(x->path, out)) {
+            free(x->path);
+            free(x->parts);
+            close(x->fd);
+            memset(x, 0, sizeof *x);
+        }
+    }
+    unlink(out);
+    unlink(tmp);
+    free(out);
+    free(tmp);
 }
 
 static void s_on_cancel(worker_t *w, const dmr_msg_t *m)
 {
-    s_kill_children(w, m->job);
-    s_drop_index(w, m->job);
-    char *dir = dmr_sprintf("%s/%llu", w->jobs_dir, (unsigned long long)m->job);
-    dmr_rmtree(dir);
+    if (m->attempt == 0) {
+        /* The job is over: everything of it goes. */
+        s_kill_children(w, m->job);
+        s_drop_index(w, m->job);
+        char *dir =
+            dmr_sprintf("%s/%llu", w->jobs_dir, (unsigned long long)m->job);
+        dmr_rmtree(dir);
+        free(dir);
+        return;
+    }
+    /* One attempt: kill it if it runs; its files go when it is reaped. */
+    for (size_t i = 0; i < w->nchildren; i++) {
+        child_t *c = &w->children[i];
+        if (c->job == m->job && c->kind == m->kind && c->task == m->task &&
+            c->attempt == m->attempt) {
+            dmr_info("task", "cancelling job %llu %s %u attempt %u",
+                     (unsigned long long)c->job,
+                     c->kind == DMR_TASK_MAP ? "map" : "reduce", c->task,
+                     c->attempt);
+            c->cancelled = 1;
+            kill(-c->pid, SIGKILL);
+            kill(c->pid, SIGKILL);
+            return;
+        }
+    }
+    char *dir = dmr_sprintf(
+        "%s/%llu/%s-%u-%u", w->jobs_dir, (unsigned long long)m->job,
+        m->kind == DMR_TASK_MAP ? "map" : "reduce", m->task, m->attempt);
+    s_remove_attempt(w, m->job, m->kind, m->task, m->attempt, dir);
     free(dir);
 }
 
@@ -558,7 +667,9 @@ static void s_from_master(worker_t *w, const dmr_msg_t *m)
         dmr_log_set_role(m->wid);
         snprintf(w->wid, sizeof w->wid, "%s", m->wid);
         w->inc = m->inc;
-        w->heartbeat_ms = m->interval ? (int)m->interval : 250;
+        w->heartbeat_ms = w->cfg->heartbeat_ms > 0 ? w->cfg->heartbeat_ms
+                          : m->interval            ? (int)m->interval
+                                                   : 250;
         w->registered = 1;
         w->next_heartbeat = dmr_now_ms() + w->heartbeat_ms;
         break;
@@ -602,7 +713,24 @@ static void s_cron(worker_t *w)
         m.wid = w->wid;
         m.inc = w->inc;
         m.running = (uint32_t)w->nchildren;
+        dmr_msg_t *items = dmr_calloc(w->nchildren + 1, sizeof *items);
+        for (size_t i = 0; i < w->nchildren; i++) {
+            const child_t *c = &w->children[i];
+            if (c->cancelled)
+                continue;
+            dmr_msg_t *it = &items[m.nitems++];
+            dmr_msg_init(it, DMR_MSG_TASK_PROGRESS);
+            it->job = c->job;
+            it->kind = c->kind;
+            it->task = c->task;
+            it->attempt = c->attempt;
+            it->progress = c->ppm;
+            it->work = c->work;
+            it->state = c->phase[0] ? c->phase : NULL;
+        }
+        m.items = items;
         s_send_master(w, &m);
+        free(items);
         w->next_heartbeat = now + w->heartbeat_ms;
     }
     if (w->fetching[0] && now - w->fetch_sent > 5000) {
@@ -624,6 +752,7 @@ static void s_destroy(worker_t *w)
         if (w->children[i].fd >= 0)
             close(w->children[i].fd);
         dmr_buf_free(&w->children[i].out);
+        dmr_msg_clear(&w->children[i].done);
         free(w->children[i].dir);
     }
     for (size_t i = 0; i < w->npending; i++)

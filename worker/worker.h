@@ -13,6 +13,7 @@ typedef struct {
     const char *bind;      /* shuffle server bind endpoint */
     const char *data_dir;  /* map outputs, task logs, job object cache */
     int slots;             /* tasks run at once */
+    int heartbeat_ms;      /* heartbeat interval; 0: as the master says */
 } dmr_worker_config_t;
 
 /* Runs the worker until SIGINT or SIGTERM. Returns 0 on a clean stop, or a

@@ -182,6 +182,27 @@ static void s_fill_attempt_info(dmr_msg_t *m, size_t i)
     m->start_ms = V_START + (int64_t)i;
     m->end_ms = i == 0 ? INT64_MIN : V_START + 1000;
     m->error = i == 0 ? s_err : s_istr(i, 2, "task %d: exit status 1");
+    m->progress = i == 0 ? UINT32_MAX : 500000;
+}
+
+static void s_fill_task_progress(dmr_msg_t *m, size_t i)
+{
+    dmr_msg_init(m, DMR_MSG_TASK_PROGRESS);
+    m->job = V_JOB - i;
+    m->kind = i % 2 ? DMR_TASK_REDUCE : DMR_TASK_MAP;
+    m->task = (uint32_t)i;
+    m->attempt = V_ATT;
+    m->progress = (uint32_t)i * 1000;
+    m->work = i == 0 ? UINT64_MAX : i;
+    m->state = i == 0 ? s_state : s_istr(i, 0, "phase-%d");
+}
+
+static void s_fill_event(dmr_msg_t *m, size_t i)
+{
+    dmr_msg_init(m, DMR_MSG_EVENT);
+    m->offset = i == 0 ? UINT64_MAX : i;
+    m->start_ms = V_START + (int64_t)i;
+    m->text = i == 0 ? s_name : s_istr(i, 0, "worker w%d lost");
 }
 
 static void s_fill_worker_info(dmr_msg_t *m, size_t i)
@@ -244,7 +265,7 @@ static void s_fill_heartbeat(dmr_msg_t *m)
     m->wid = s_wid;
     m->inc = V_INC;
     m->running = V_RUN;
-    m->items = s_items(s_fill_attempt_info, 2);
+    m->items = s_items(s_fill_task_progress, 2);
     m->nitems = 2;
 }
 
@@ -261,6 +282,8 @@ static void s_fill_task_done(dmr_msg_t *m)
     m->counters = s_counters(&m->ncounters);
     m->start_ms = V_START;
     m->end_ms = V_END;
+    m->items = s_items(s_fill_map_loc, 1);
+    m->nitems = 1;
 }
 
 static void s_fill_job_fetch(dmr_msg_t *m)
@@ -337,6 +360,70 @@ static void s_fill_status(dmr_msg_t *m)
 {
     dmr_msg_init(m, DMR_MSG_STATUS);
     m->job = V_JOB;
+    m->flags = 2;
+    m->offset = V_OFF;
+}
+
+static void s_fill_progress(dmr_msg_t *m)
+{
+    s_fill_task_progress(m, 0);
+    m->type = DMR_MSG_PROGRESS;
+}
+
+static void s_fill_jnl_job(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_JNL_JOB);
+    m->job = V_JOB;
+    m->name = s_name;
+    m->hash = s_hash;
+    m->output = s_out;
+    m->nreduce = V_NRED;
+    m->start_ms = V_START;
+    m->params = s_params(&m->nparams);
+    m->items = s_items(s_fill_file_info, 2);
+    m->nitems = 2;
+    m->flags = V_FLAGS;
+}
+
+static void s_fill_jnl_attempt(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_JNL_ATTEMPT);
+    m->job = V_JOB;
+    m->kind = V_KIND;
+    m->task = V_TASK;
+    m->attempt = V_ATT;
+    m->wid = s_wid;
+    m->state = s_state;
+    m->start_ms = V_START;
+    m->end_ms = V_END;
+    m->error = s_err;
+    m->endpoint = s_ep;
+    m->counters = s_counters(&m->ncounters);
+    m->flags = 1;
+}
+
+static void s_fill_jnl_event(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_JNL_EVENT);
+    m->job = V_JOB;
+    m->start_ms = V_START;
+    m->text = s_name;
+}
+
+static void s_fill_jnl_job_end(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_JNL_JOB_END);
+    m->job = V_JOB;
+    m->state = s_state;
+    m->end_ms = V_END;
+    m->error = s_err;
+}
+
+static void s_fill_job_info_events(dmr_msg_t *m)
+{
+    s_fill_job_info_item(m, 0);
+    m->items = s_items(s_fill_event, 3);
+    m->nitems = 3;
 }
 
 static void s_fill_jobs(dmr_msg_t *m)
@@ -425,9 +512,9 @@ typedef struct {
 static const rt_case_t s_cases[] = {
     {DMR_MSG_REGISTER, s_fill_register, "host pid ep slots wid inc", NULL},
     {DMR_MSG_HEARTBEAT, s_fill_heartbeat, "wid inc run items",
-     "kind task att wid state start end err"},
+     "job kind task att prog work state"},
     {DMR_MSG_TASK_DONE, s_fill_task_done,
-     "wid job kind task att status err ctr start end", NULL},
+     "wid job kind task att status err ctr start end items", "task att ep wid"},
     {DMR_MSG_JOB_FETCH, s_fill_job_fetch, "hash off", NULL},
     {DMR_MSG_WELCOME, s_fill_welcome, "wid inc ival", NULL},
     {DMR_MSG_TASK, s_fill_task,
@@ -438,13 +525,13 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_CANCEL, s_fill_cancel, "job kind task att", NULL},
     {DMR_MSG_SUBMIT, s_fill_submit,
      "name hash blob out nred params items flags", "path name total"},
-    {DMR_MSG_STATUS, s_fill_status, "job", NULL},
+    {DMR_MSG_STATUS, s_fill_status, "job flags off", NULL},
     {DMR_MSG_JOBS, s_fill_jobs, "", NULL},
     {DMR_MSG_WORKERS, s_fill_workers, "", NULL},
     {DMR_MSG_SUBMITTED, s_fill_submitted, "job", NULL},
     {DMR_MSG_JOB_INFO, s_fill_job_info,
      "job name state nmap nred mdone rdone err out start end ctr items run",
-     "kind task att wid state start end err"},
+     "kind task att wid state start end err prog"},
     {DMR_MSG_JOB_LIST, s_fill_job_list, "items",
      "job name state nmap nred mdone rdone err out start end ctr run"},
     {DMR_MSG_WORKER_LIST, s_fill_worker_list, "items",
@@ -453,6 +540,17 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_FETCH, s_fill_fetch, "job task att part off len", NULL},
     {DMR_MSG_FETCH_DATA, s_fill_fetch_data, "job task att part off total blob",
      NULL},
+    {DMR_MSG_PROGRESS, s_fill_progress, "job kind task att prog work state",
+     NULL},
+    {DMR_MSG_JNL_JOB, s_fill_jnl_job,
+     "job name hash out nred start params items flags", "path name total"},
+    {DMR_MSG_JNL_ATTEMPT, s_fill_jnl_attempt,
+     "job kind task att wid state start end err ep ctr flags", NULL},
+    {DMR_MSG_JNL_EVENT, s_fill_jnl_event, "job start text", NULL},
+    {DMR_MSG_JNL_JOB_END, s_fill_jnl_job_end, "job state end err", NULL},
+    {DMR_MSG_JOB_INFO, s_fill_job_info_events,
+     "job name state nmap nred mdone rdone err out start end ctr items run",
+     "off start text"},
 };
 #define NCASES (sizeof s_cases / sizeof *s_cases)
 
@@ -513,6 +611,9 @@ static void s_check_msg(const dmr_msg_t *got, const dmr_msg_t *want,
     CHECK_U(reduces_done);
     CHECK_U(running);
     CHECK_U(interval);
+    CHECK_U(progress);
+    CHECK_U(work);
+    CHECK_S(text);
     CHECK_U(flags);
     CHECK_I(status);
     CHECK_U(offset);

@@ -1,0 +1,91 @@
+/* master_int.h -- state shared by the master's source files.
+ *
+ * master.c runs the loop, the worker registry and the client service;
+ * sched.c hands tasks to workers, cancels attempts, times out hung ones
+ * and launches speculative backups; recover.c writes the journal and
+ * replays it on start. All of it runs on the master's one thread. */
+#ifndef DMR_MASTER_INT_H
+#define DMR_MASTER_INT_H
+
+#include <stdint.h>
+
+#include "common/journal.h"
+#include "common/net.h"
+#include "master/job.h"
+#include "master/master.h"
+
+#define DMR_HB_WINDOW 32 /* heartbeat intervals kept for phi accrual */
+
+typedef struct {
+    char wid[32];
+    uint64_t inc;    /* incarnation: bumps when a worker re-registers */
+    dmr_peer_t peer; /* routing id on the master's ROUTER */
+    char *endpoint;  /* where its shuffle server listens */
+    char *host;
+    int64_t pid;
+    uint32_t slots;
+    uint32_t running; /* attempts assigned and not finished */
+    int alive;
+    int restored;      /* known from the journal, not registered yet */
+    int64_t last_seen; /* monotonic ms */
+    /* Heartbeat inter-arrival times (ms), for the phi-accrual detector. */
+    int32_t hb[DMR_HB_WINDOW];
+    uint32_t nhb, hbpos;
+} dmr_mworker_t;
+
+typedef struct {
+    const dmr_master_config_t *cfg;
+    void *zctx;
+    void *sock;
+    char endpoint[256];
+    dmr_mworker_t *workers;
+    size_t nworkers;
+    uint32_t next_wid;
+    dmr_job_t **jobs;
+    size_t njobs;
+    uint64_t next_job;
+    char *jobs_dir;     /* data_dir/jobs: job objects by hash */
+    dmr_journal_t *jnl; /* data_dir/journal */
+    int replaying;      /* no journal writes, no messages */
+} dmr_master_t;
+
+/* master.c */
+dmr_mworker_t *dmr_m_worker(dmr_master_t *ms, const char *wid);
+dmr_job_t *dmr_m_job(dmr_master_t *ms, uint64_t id);
+void dmr_m_send(dmr_master_t *ms, const dmr_peer_t *to, const dmr_msg_t *m);
+/* Records an event in the job's log, the journal and the master's log. */
+void dmr_m_event(dmr_master_t *ms, dmr_job_t *job, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Ends attempt n of t with state; journals it; cancels the other running
+ * attempts when it won; handles the job's end. Returns 1 if the job
+ * ended. */
+int dmr_m_finish(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t, uint32_t n,
+                 dmr_att_state_t state, const char *error, const char *endpoint,
+                 const dmr_msg_t *counters);
+/* Cleans up a job that just succeeded or failed: _SUCCESS, _temporary,
+ * the workers' intermediate files, the journal. */
+void dmr_m_job_finished(dmr_master_t *ms, dmr_job_t *job);
+/* The output of done map t is gone: journal it and make it idle. */
+void dmr_m_map_lost(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t,
+                    const char *why);
+
+/* sched.c */
+void dmr_m_schedule(dmr_master_t *ms);
+/* Task timeouts and speculative backups; from the cron. */
+void dmr_m_watch_tasks(dmr_master_t *ms);
+/* Stops attempt a of t: CANCEL to its worker, then dmr_m_finish. */
+int dmr_m_cancel(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t,
+                 dmr_attempt_t *a, dmr_att_state_t state, const char *why);
+
+/* recover.c */
+/* Opens data_dir/journal and replays it into ms. */
+int dmr_m_recover(dmr_master_t *ms);
+void dmr_m_log_job(dmr_master_t *ms, const dmr_job_t *job);
+void dmr_m_log_attempt(dmr_master_t *ms, const dmr_job_t *job,
+                       const dmr_task_t *t, const dmr_attempt_t *a,
+                       const char *endpoint, const dmr_msg_t *counters);
+void dmr_m_log_event(dmr_master_t *ms, const dmr_job_t *job,
+                     const dmr_job_event_t *e);
+void dmr_m_log_end(dmr_master_t *ms, const dmr_job_t *job);
+
+#endif

@@ -1,0 +1,239 @@
+/* pids.c -- wordcount that logs which process ran each task attempt.
+ *
+ * For tests that count executions of tasks and watch them run in parallel.
+ * Every attempt that reaches teardown appends one line to DIR/log:
+ *
+ *     KIND TASK ATTEMPT PID START_MS END_MS
+ *
+ * KIND is "map" or "reduce"; START_MS (taken in setup) and END_MS (taken in
+ * teardown) are CLOCK_REALTIME in milliseconds. The line goes out in a
+ * single write(2) to a file opened with O_APPEND, so lines from concurrent
+ * processes never interleave. An attempt that dies before teardown logs
+ * nothing.
+ *
+ * Parameters:
+ *     -D pidlog=DIR   required; DIR is created if missing (not its parents)
+ *     -D sleep_ms=N   sleep N ms in the setup of map tasks, so that maps
+ *                     overlap visibly in time; default 0, at most 3600000
+ *
+ * Apart from that it is jobs/wordcount.c: a word is a maximal run of
+ * [A-Za-z], values are decimal counts, combine and reduce are the same sum,
+ * so the output is exactly wordcount's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jobs/dmr_job.h"
+
+/* Largest sleep_ms accepted: an hour. */
+#define PIDS_MAX_SLEEP_MS 3600000u
+
+/* The attempt's record, begun in setup; ctx->user points to it. */
+typedef struct {
+    int fd;            /* DIR/log, opened for appending */
+    pid_t pid;         /* this task process */
+    uint64_t start_ms; /* when setup began */
+} pids_t;
+
+/* ------------------------------------------------ wordcount, unchanged */
+
+/* 1 for the bytes that make up words. Indexed by unsigned char. */
+#define L1(c) [c] = 1, [c + 32] = 1
+static const unsigned char s_letter[256] = {
+    L1('A'), L1('B'), L1('C'), L1('D'), L1('E'), L1('F'), L1('G'),
+    L1('H'), L1('I'), L1('J'), L1('K'), L1('L'), L1('M'), L1('N'),
+    L1('O'), L1('P'), L1('Q'), L1('R'), L1('S'), L1('T'), L1('U'),
+    L1('V'), L1('W'), L1('X'), L1('Y'), L1('Z'),
+};
+#undef L1
+
+/* Emits (word, "1") for every word of the record. */
+static int s_map(dmr_ctx *ctx, const dmr_record *in)
+{
+    static const dmr_slice one = {"1", 1};
+    const unsigned char *p = (const unsigned char *)in->value.ptr;
+    const unsigned char *end = p + in->value.len;
+    while (p < end) {
+        while (p < end && !s_letter[*p])
+            p++;
+        if (p == end)
+            break;
+        const unsigned char *w = p;
+        while (p < end && s_letter[*p])
+            p++;
+        dmr_slice word = {(const char *)w, (size_t)(p - w)};
+        int rc = dmr_emit(ctx, word, one);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Parses a whole decimal count; 0 on success, -1 on junk or overflow. */
+static int s_parse_count(dmr_slice v, uint64_t *out)
+{
+    if (v.len == 0)
+        return -1;
+    uint64_t n = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        unsigned d = (unsigned char)v.ptr[i] - (unsigned)'0';
+        if (d > 9 || n > (UINT64_MAX - d) / 10)
+            return -1;
+        n = n * 10 + d;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Sums the counts of key and emits (key, sum). Serves combine and reduce. */
+static int s_sum(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
+{
+    uint64_t total = 0;
+    dmr_slice v;
+    while (dmr_next(ctx, vals, &v)) {
+        uint64_t n;
+        if (s_parse_count(v, &n) != 0 || total > UINT64_MAX - n) {
+            dmr_fail(ctx, "pids: a count is not a decimal number "
+                          "(or the sum overflows 64 bits)");
+            return -1;
+        }
+        total += n;
+    }
+    char digits[20];
+    size_t i = sizeof digits;
+    do {
+        digits[--i] = (char)('0' + total % 10);
+        total /= 10;
+    } while (total > 0);
+    dmr_slice out = {digits + i, sizeof digits - i};
+    return dmr_emit(ctx, key, out);
+}
+
+/* ------------------------------------------------------------- logging */
+
+static uint64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void s_sleep_ms(unsigned ms)
+{
+    struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+        ;
+}
+
+/* Reads -D sleep_ms=N, a whole decimal number from 0 to PIDS_MAX_SLEEP_MS,
+ * 0 when absent. 0 on success; -1 after dmr_fail otherwise. */
+static int s_param_sleep(dmr_ctx *ctx, unsigned *out)
+{
+    const char *s = dmr_param(ctx, "sleep_ms");
+    if (!s) {
+        *out = 0;
+        return 0;
+    }
+    size_t len = strlen(s);
+    int ok = len > 0 && len <= 9; /* 9 digits cannot overflow */
+    unsigned long n = 0;
+    for (size_t i = 0; ok && i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            ok = 0;
+        else
+            n = n * 10 + (unsigned long)(s[i] - '0');
+    }
+    if (!ok || n > PIDS_MAX_SLEEP_MS) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "pids: -D sleep_ms=%s is not a whole number from 0 to %u", s,
+                 PIDS_MAX_SLEEP_MS);
+        dmr_fail(ctx, msg);
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
+/* Opens DIR/log for appending, creating DIR if missing. The log is opened
+ * here rather than in teardown so that a bad DIR fails the task clearly. */
+static int s_setup(dmr_ctx *ctx)
+{
+    uint64_t start = s_now_ms();
+    const char *dir = dmr_param(ctx, "pidlog");
+    unsigned sleep_ms;
+    if (!dir || dir[0] == '\0') {
+        dmr_fail(ctx, "pids: -D pidlog=DIR is required");
+        return -1;
+    }
+    if (s_param_sleep(ctx, &sleep_ms) != 0)
+        return -1;
+
+    char path[PATH_MAX];
+    char msg[PATH_MAX + 128];
+    if ((size_t)snprintf(path, sizeof path, "%s/log", dir) >= sizeof path) {
+        dmr_fail(ctx, "pids: -D pidlog=DIR is too long");
+        return -1;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(msg, sizeof msg, "pids: cannot create %s: %s", dir,
+                 strerror(errno));
+        dmr_fail(ctx, msg);
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        snprintf(msg, sizeof msg, "pids: cannot open %s: %s", path,
+                 strerror(errno));
+        dmr_fail(ctx, msg);
+        return -1;
+    }
+    pids_t *p = malloc(sizeof *p);
+    if (!p) {
+        close(fd);
+        dmr_fail(ctx, "pids: out of memory");
+        return -1;
+    }
+    p->fd = fd;
+    p->pid = getpid();
+    p->start_ms = start;
+    ctx->user = p;
+
+    if (ctx->kind == DMR_KIND_MAP && sleep_ms > 0)
+        s_sleep_ms(sleep_ms);
+    return 0;
+}
+
+/* Appends the attempt's line in one write. teardown cannot fail the task,
+ * so a failed write is only reported on stderr; the test will miss the
+ * line. */
+static void s_teardown(dmr_ctx *ctx)
+{
+    pids_t *p = ctx->user;
+    if (!p)
+        return;
+    char line[160];
+    int len =
+        snprintf(line, sizeof line, "%s %u %u %ld %llu %llu\n",
+                 ctx->kind == DMR_KIND_MAP ? "map" : "reduce", ctx->task,
+                 ctx->attempt, (long)p->pid, (unsigned long long)p->start_ms,
+                 (unsigned long long)s_now_ms());
+    ssize_t n = write(p->fd, line, (size_t)len);
+    if (n != (ssize_t)len)
+        fprintf(stderr, "pids: cannot append to the log: %s\n",
+                n < 0 ? strerror(errno) : "short write");
+    close(p->fd);
+    free(p);
+    ctx->user = NULL;
+}
+
+DMR_JOB_DEFINE(.name = "pids", .setup = s_setup, .teardown = s_teardown,
+               .map = s_map, .combine = s_sum, .reduce = s_sum);
