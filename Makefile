@@ -54,7 +54,7 @@ TESTTOOLS := $(TESTTOOL_SRC:tests/tools/%.c=$(TESTDIR)/tools/%)
 TOOL_SRC := $(wildcard bench/*.c)
 TOOLS    := $(TOOL_SRC:bench/%.c=$(BIN)/dmr-%)
 
-.PHONY: all deps check-deps demo test testjobs unit integration valgrind bench format format-check clean
+.PHONY: all deps check-deps demo demo-kill test test-faults testjobs unit integration valgrind bench format format-check clean
 .DELETE_ON_ERROR:
 
 all: check-deps $(BIN)/dmr $(JOBS) $(TOOLS)
@@ -124,6 +124,10 @@ unit: check-deps $(TESTDIR)/unit testjobs
 integration: all testjobs $(TESTTOOLS)
 	$(IT_ENV) tests/integration/run $(T)
 
+# The fault tests alone (make test runs them too).
+test-faults: all testjobs $(TESTTOOLS)
+	$(IT_ENV) tests/integration/run $$(cd tests/integration && ls t_fault_*.sh)
+
 valgrind: check-deps $(TESTDIR)/unit
 	valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=1 --trace-children=yes -q $(TESTDIR)/unit --jobs 1
@@ -132,6 +136,10 @@ valgrind: check-deps $(TESTDIR)/unit
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh examples/demo.sh
+
+demo-kill: deps
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh kill
 
 bench: all
 	@sh bench/run.sh

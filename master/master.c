@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -322,6 +324,7 @@ static double s_phi(const dmr_mworker_t *w, int64_t silence, int hb_ms)
 
 static void s_heard(dmr_mworker_t *w, int64_t now)
 {
+    w->unreachable = 0;
     int64_t gap = now - w->last_seen;
     if (w->last_seen > 0 && gap > 0 && gap < 3600000) {
         w->hb[w->hbpos] = (int32_t)gap;
@@ -748,7 +751,7 @@ static void s_destroy(dmr_master_t *ms)
 int dmr_master_run(const dmr_master_config_t *cfg)
 {
     dmr_master_t ms = {.cfg = cfg, .next_job = 1};
-    int rc = 0;
+    int rc = 0, lockfd = -1;
     ms.jobs_dir = dmr_sprintf("%s/jobs", cfg->data_dir);
     if (dmr_mkdirs(ms.jobs_dir) != 0) {
         dmr_error("master", "cannot create data directory %s: %s", ms.jobs_dir,
@@ -765,6 +768,20 @@ int dmr_master_run(const dmr_master_config_t *cfg)
         rc = DMR_EIO;
         goto out;
     }
+    /* One master per data directory: a second one would interleave its
+     * journal records with ours. The lock dies with the process. */
+    char *lock = dmr_sprintf("%s/LOCK", cfg->data_dir);
+    lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+        dmr_error("master", "cannot lock %s: %s", lock,
+                  errno == EWOULDBLOCK
+                      ? "another master is using this data directory"
+                      : strerror(errno));
+        free(lock);
+        rc = DMR_EEXIST;
+        goto out;
+    }
+    free(lock);
     rc = dmr_m_recover(&ms);
     if (rc)
         goto out;
@@ -829,5 +846,7 @@ int dmr_master_run(const dmr_master_config_t *cfg)
         dmr_info("master", "stopping");
 out:
     s_destroy(&ms);
+    if (lockfd >= 0)
+        close(lockfd);
     return rc;
 }

@@ -27,6 +27,7 @@ typedef struct {
     uint32_t running; /* attempts assigned and not finished */
     int alive;
     int restored;      /* known from the journal, not registered yet */
+    int unreachable;   /* a send failed; no tasks until we hear from it */
     int64_t last_seen; /* monotonic ms */
     /* Heartbeat inter-arrival times (ms), for the phi-accrual detector. */
     int32_t hb[DMR_HB_WINDOW];

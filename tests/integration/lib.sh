@@ -97,3 +97,39 @@ attempts_exactly_once() {
     [ "$got" -eq $((maps + reds)) ] ||
         fail "$got attempts for $maps maps and $reds reduces"
 }
+
+# pid_of NAME: the pid of NAME (master, worker-I) in the cluster's pids file.
+pid_of() { awk -v n="$1" '$1 == n {print $2}' "$T/.dmr/pids"; }
+
+# wid_of PID: the id the master gave the worker process PID (dmr workers).
+wid_of() { "$DMR" workers | awk -v p="$1" 'NR > 1 && $4 == p {w = $1} END {print w}'; }
+
+# task_pids PID: the task processes (dmr task) worker process PID runs now.
+task_pids() {
+    ps -o pid=,args= --ppid "$1" 2>/dev/null |
+        awk '$2 == "dmr" && $3 == "task" {print $1}'
+}
+
+# stray_tasks: every task process of this test's cluster still running,
+# whatever its parent (a task outlives a worker killed with SIGKILL).
+stray_tasks() {
+    ps -eo pid=,args= |
+        awk -v d="$T/.dmr/" '$2 == "dmr" && $3 == "task" && index($0, d) {print $1}'
+}
+
+# wait_until SECS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
+# returns 1 if it has not within SECS seconds.
+wait_until() {
+    _wu_n=$(($1 * 10)); shift
+    until "$@"; do
+        _wu_n=$((_wu_n - 1))
+        [ "$_wu_n" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+# attempt_rows [JOB]: the rows of the attempts table of dmr status (kind
+# task att worker start end outcome prog error...).
+attempt_rows() {
+    "$DMR" status "$@" | awk '/^attempts/ {on=1; getline; next} on && NF >= 7'
+}

@@ -15,6 +15,9 @@
  *     -D pidlog=DIR   required; DIR is created if missing (not its parents)
  *     -D sleep_ms=N   sleep N ms in the setup of map tasks, so that maps
  *                     overlap visibly in time; default 0, at most 3600000
+ *     -D slow_map=T   make map task T a straggler: its first attempt (only)
+ *     -D slow_ms=N    sleeps N ms more (default 5000) in setup, so a
+ *                     speculative backup can overtake it
  *
  * Apart from that it is jobs/wordcount.c: a word is a maximal run of
  * [A-Za-z], values are decimal counts, combine and reduce are the same sum,
@@ -133,13 +136,14 @@ static void s_sleep_ms(unsigned ms)
         ;
 }
 
-/* Reads -D sleep_ms=N, a whole decimal number from 0 to PIDS_MAX_SLEEP_MS,
- * 0 when absent. 0 on success; -1 after dmr_fail otherwise. */
-static int s_param_sleep(dmr_ctx *ctx, unsigned *out)
+/* Reads -D name=N, a whole decimal number from 0 to PIDS_MAX_SLEEP_MS, or
+ * def when absent. 0 on success; -1 after dmr_fail otherwise. */
+static int s_param_uint(dmr_ctx *ctx, const char *name, unsigned def,
+                        unsigned *out)
 {
-    const char *s = dmr_param(ctx, "sleep_ms");
+    const char *s = dmr_param(ctx, name);
     if (!s) {
-        *out = 0;
+        *out = def;
         return 0;
     }
     size_t len = strlen(s);
@@ -154,7 +158,7 @@ static int s_param_sleep(dmr_ctx *ctx, unsigned *out)
     if (!ok || n > PIDS_MAX_SLEEP_MS) {
         char msg[256];
         snprintf(msg, sizeof msg,
-                 "pids: -D sleep_ms=%s is not a whole number from 0 to %u", s,
+                 "pids: -D %s=%s is not a whole number from 0 to %u", name, s,
                  PIDS_MAX_SLEEP_MS);
         dmr_fail(ctx, msg);
         return -1;
@@ -169,12 +173,14 @@ static int s_setup(dmr_ctx *ctx)
 {
     uint64_t start = s_now_ms();
     const char *dir = dmr_param(ctx, "pidlog");
-    unsigned sleep_ms;
+    unsigned sleep_ms, slow_map, slow_ms;
     if (!dir || dir[0] == '\0') {
         dmr_fail(ctx, "pids: -D pidlog=DIR is required");
         return -1;
     }
-    if (s_param_sleep(ctx, &sleep_ms) != 0)
+    if (s_param_uint(ctx, "sleep_ms", 0, &sleep_ms) != 0 ||
+        s_param_uint(ctx, "slow_map", UINT32_MAX, &slow_map) != 0 ||
+        s_param_uint(ctx, "slow_ms", 5000, &slow_ms) != 0)
         return -1;
 
     char path[PATH_MAX];
@@ -207,6 +213,9 @@ static int s_setup(dmr_ctx *ctx)
     p->start_ms = start;
     ctx->user = p;
 
+    if (ctx->kind == DMR_KIND_MAP && ctx->task == slow_map &&
+        ctx->attempt == 1)
+        sleep_ms += slow_ms;
     if (ctx->kind == DMR_KIND_MAP && sleep_ms > 0)
         s_sleep_ms(sleep_ms);
     return 0;
