@@ -324,6 +324,7 @@ Test(merge, reader_error_ends_the_merge)
     cr_assert_lt(groups, (int)n);
     cr_assert_eq(values_after_end, 0);
     cr_assert_eq(dmr_merge_next(m, &key, &vals), DMR_ECORRUPT, "sticky");
+    cr_assert_eq(dmr_merge_failed_input(m), 1, "the damaged run is input 1");
     dmr_merge_destroy(&m);
 
     /* Damage in the very first block fails the very first call. */
@@ -335,6 +336,50 @@ Test(merge, reader_error_ends_the_merge)
     dmr_merge_add(m, s_open_run(4));
     cr_assert_eq(dmr_merge_next(m, &key, &vals), DMR_ECORRUPT);
     cr_assert_eq(dmr_merge_next(m, &key, &vals), DMR_ECORRUPT);
+    cr_assert_eq(dmr_merge_failed_input(m), 1);
+    dmr_merge_destroy(&m);
+    free(ps);
+}
+
+Test(merge, consumed_bytes_grow_to_the_inputs_size)
+{
+    size_t n = 6000;
+    pair_t *ps = dmr_malloc(n * sizeof *ps);
+    for (size_t i = 0; i < n; i++) {
+        ps[i].klen = (size_t)snprintf(ps[i].key, sizeof ps[i].key, "k%06zu", i);
+        ps[i].vlen = (size_t)snprintf(ps[i].val, sizeof ps[i].val, "v%zu", i);
+    }
+    uint64_t total = 0;
+    dmr_merge_t *m = dmr_merge_new(NULL);
+    for (int id = 0; id < 3; id++) {
+        dmr_run_reader_t *r = s_run(ps, n, 10 + id);
+        dmr_run_reader_destroy(&r);
+        char *path = s_run_path(10 + id);
+        uint32_t np;
+        dmr_run_part_t *parts;
+        cr_assert_eq(dmr_run_index_load(path, &np, &parts), 0);
+        total += parts[0].length;
+        free(parts);
+        free(path);
+        dmr_merge_add(m, s_open_run(10 + id));
+    }
+    cr_assert_eq(dmr_merge_consumed(m), 0);
+    dmr_slice key;
+    dmr_values *vals;
+    uint64_t last = 0, mid = 0;
+    size_t groups = 0;
+    while (dmr_merge_next(m, &key, &vals) == 1) {
+        uint64_t now = dmr_merge_consumed(m);
+        cr_assert_geq(now, last, "consumed went backwards");
+        last = now;
+        if (++groups == n / 2)
+            mid = now;
+    }
+    cr_assert_eq(dmr_merge_failed_input(m), -1);
+    cr_assert_eq(dmr_merge_consumed(m), total);
+    cr_assert(mid > total / 4 && mid < total * 3 / 4,
+              "half the keys read %llu of %llu bytes", (unsigned long long)mid,
+              (unsigned long long)total);
     dmr_merge_destroy(&m);
     free(ps);
 }
