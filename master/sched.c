@@ -101,8 +101,10 @@ static void s_assign(dmr_master_t *ms, dmr_mworker_t *w, dmr_job_t *job,
         free(m.items);
     w->running++;
     if (rc) {
-        dmr_warn("sched", "cannot reach worker %s: %s; no tasks for it until "
-                 "it is heard from again", w->wid, dmr_strerror(rc));
+        dmr_warn("sched",
+                 "cannot reach worker %s: %s; no tasks for it until "
+                 "it is heard from again",
+                 w->wid, dmr_strerror(rc));
         w->unreachable = 1;
         dmr_m_finish(ms, job, t, att, DMR_ATT_LOST, "worker unreachable", NULL,
                      NULL);
@@ -115,8 +117,7 @@ static void s_assign(dmr_master_t *ms, dmr_mworker_t *w, dmr_job_t *job,
 
 static int s_usable(const dmr_mworker_t *w)
 {
-    return w->alive && !w->restored && !w->unreachable &&
-           w->running < w->slots;
+    return w->alive && !w->restored && !w->unreachable && w->running < w->slots;
 }
 
 /* Live workers the job may use; *all_barred when every live worker is

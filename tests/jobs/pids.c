@@ -213,8 +213,7 @@ static int s_setup(dmr_ctx *ctx)
     p->start_ms = start;
     ctx->user = p;
 
-    if (ctx->kind == DMR_KIND_MAP && ctx->task == slow_map &&
-        ctx->attempt == 1)
+    if (ctx->kind == DMR_KIND_MAP && ctx->task == slow_map && ctx->attempt == 1)
         sleep_ms += slow_ms;
     if (ctx->kind == DMR_KIND_MAP && sleep_ms > 0)
         s_sleep_ms(sleep_ms);
