@@ -33,7 +33,10 @@ static const dmr_cmd_t s_workers_cmd = {
     "dmr workers",
     "",
     "Lists the workers: id, shuffle endpoint, host, pid, slots, running\n"
-    "tasks, state and the age of the last heartbeat.",
+    "tasks, state, incarnation, the age of the last heartbeat and phi, the "
+    "accrual\n"
+    "detector's suspicion that the worker is dead (8: one chance in 10^8\n"
+    "that it is only slow).",
     s_master_only,
     1,
     0,
@@ -160,15 +163,17 @@ int dmr_cmd_workers(int argc, char **argv)
     dmr_msg_init(&req, DMR_MSG_WORKERS);
     if (s_ask(&s_workers_cmd, argc, argv, &req, &r, &code))
         return code;
-    printf("%-6s %-28s %-16s %-8s %-5s %-7s %-6s %s\n", "id", "endpoint",
-           "host", "pid", "slots", "running", "state", "heartbeat");
+    printf("%-6s %-28s %-16s %-8s %-5s %-7s %-7s %-4s %-12s %s\n", "id",
+           "endpoint", "host", "pid", "slots", "running", "state", "inc",
+           "heartbeat", "phi");
     for (size_t i = 0; i < r.nitems; i++) {
         const dmr_msg_t *w = &r.items[i];
         char age[32];
         snprintf(age, sizeof age, "%lldms ago", (long long)w->age_ms);
-        printf("%-6s %-28s %-16s %-8lld %-5u %-7u %-6s %s\n", w->wid,
-               w->endpoint, w->host, (long long)w->pid, w->slots, w->running,
-               w->state, age);
+        printf("%-6s %-28s %-16s %-8lld %-5u %-7u %-7s %-4llu %-12s %.2f\n",
+               w->wid, w->endpoint, w->host, (long long)w->pid, w->slots,
+               w->running, w->state, (unsigned long long)w->inc, age,
+               w->progress / 100.0);
     }
     dmr_msg_clear(&r);
     return 0;

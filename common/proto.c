@@ -207,7 +207,7 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_WORKER_INFO] = {"WORKER_INFO",
                              B(F_WID) | B(F_EP) | B(F_HOST) | B(F_PID) |
                                  B(F_SLOTS) | B(F_RUN) | B(F_STATE) | B(F_AGE),
-                             B(F_INC), 1},
+                             B(F_INC) | B(F_PROG), 1},
     [DMR_MSG_PROGRESS] = {"PROGRESS",
                           B(F_JOB) | B(F_KIND) | B(F_TASK) | B(F_ATT) |
                               B(F_PROG) | B(F_WORK),

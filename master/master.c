@@ -11,7 +11,6 @@
 #include "master/master.h"
 
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -298,41 +297,10 @@ static void s_worker_lost(dmr_master_t *ms, dmr_mworker_t *w, const char *why)
              total);
 }
 
-/* Phi accrual (Hayashibara et al.): how unlikely is a silence this long,
- * given the worker's recent heartbeat intervals, modelled as a normal
- * distribution? phi = -log10(P(interval > silence)). */
-static double s_phi(const dmr_mworker_t *w, int64_t silence, int hb_ms)
-{
-    if (w->nhb < 3)
-        return silence > 4 * hb_ms + 1000 ? 1e9 : 0.0;
-    double sum = 0, sq = 0;
-    for (uint32_t i = 0; i < w->nhb; i++) {
-        sum += w->hb[i];
-        sq += (double)w->hb[i] * w->hb[i];
-    }
-    double mean = sum / w->nhb;
-    double var = sq / w->nhb - mean * mean;
-    double sd = var > 0 ? sqrt(var) : 0;
-    double min_sd = hb_ms / 4.0 > 20 ? hb_ms / 4.0 : 20;
-    if (sd < min_sd)
-        sd = min_sd;
-    double p = 0.5 * erfc(((double)silence - mean) / (sd * sqrt(2.0)));
-    if (p < 1e-300)
-        return 300;
-    return -log10(p);
-}
-
 static void s_heard(dmr_mworker_t *w, int64_t now)
 {
     w->unreachable = 0;
-    int64_t gap = now - w->last_seen;
-    if (w->last_seen > 0 && gap > 0 && gap < 3600000) {
-        w->hb[w->hbpos] = (int32_t)gap;
-        w->hbpos = (w->hbpos + 1) % DMR_HB_WINDOW;
-        if (w->nhb < DMR_HB_WINDOW)
-            w->nhb++;
-    }
-    w->last_seen = now;
+    dmr_hb_heard(&w->hb, now);
 }
 
 /* ------------------------------------------------------------- workers */
@@ -383,8 +351,7 @@ static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
         w->peer = *from;
         w->alive = 1;
         w->restored = 0;
-        w->nhb = w->hbpos = 0;
-        w->last_seen = 0;
+        dmr_hb_reset(&w->hb);
         dmr_info("workers",
                  "worker %s registered (incarnation %llu): %s pid %lld on "
                  "%s, %u slots",
@@ -675,7 +642,9 @@ static void s_on_workers(dmr_master_t *ms, const dmr_peer_t *from)
         it->slots = w->slots;
         it->running = w->running;
         it->state = !w->alive ? "dead" : w->restored ? "awaited" : "alive";
-        it->age_ms = now - w->last_seen;
+        it->age_ms = now - w->hb.last;
+        it->progress =
+            (uint32_t)(dmr_hb_phi(&w->hb, now, ms->cfg->heartbeat_ms) * 100);
     }
     dmr_m_send(ms, from, &r);
     free(r.items);
@@ -690,7 +659,7 @@ static void s_detect(dmr_master_t *ms)
         dmr_mworker_t *w = &ms->workers[i];
         if (!w->alive)
             continue;
-        int64_t silence = now - w->last_seen;
+        int64_t silence = now - w->hb.last;
         char why[96] = "";
         if (w->restored || !ms->cfg->phi) {
             if (silence > ms->cfg->dead_after_ms)
@@ -699,7 +668,7 @@ static void s_detect(dmr_master_t *ms)
                                      : "no heartbeat",
                          (long long)silence);
         } else {
-            double phi = s_phi(w, silence, ms->cfg->heartbeat_ms);
+            double phi = dmr_hb_phi(&w->hb, now, ms->cfg->heartbeat_ms);
             if (phi > ms->cfg->phi_threshold)
                 snprintf(why, sizeof why,
                          "phi %.1f > %.1f after %lld ms of silence", phi,

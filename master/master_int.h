@@ -11,10 +11,9 @@
 
 #include "common/journal.h"
 #include "common/net.h"
+#include "master/detector.h"
 #include "master/job.h"
 #include "master/master.h"
-
-#define DMR_HB_WINDOW 32 /* heartbeat intervals kept for phi accrual */
 
 typedef struct {
     char wid[32];
@@ -26,12 +25,9 @@ typedef struct {
     uint32_t slots;
     uint32_t running; /* attempts assigned and not finished */
     int alive;
-    int restored;      /* known from the journal, not registered yet */
-    int unreachable;   /* a send failed; no tasks until we hear from it */
-    int64_t last_seen; /* monotonic ms */
-    /* Heartbeat inter-arrival times (ms), for the phi-accrual detector. */
-    int32_t hb[DMR_HB_WINDOW];
-    uint32_t nhb, hbpos;
+    int restored;    /* known from the journal, not registered yet */
+    int unreachable; /* a send failed; no tasks until we hear from it */
+    dmr_hb_t hb;     /* heartbeat history; hb.last: last heard, monotonic */
 } dmr_mworker_t;
 
 typedef struct {

@@ -281,7 +281,7 @@ static void s_await_worker(dmr_master_t *ms, const char *wid,
     w->endpoint = dmr_strdup(endpoint ? endpoint : "");
     w->alive = 1;
     w->restored = 1;
-    w->last_seen = dmr_now_ms();
+    w->hb.last = dmr_now_ms();
 }
 
 int dmr_m_recover(dmr_master_t *ms)
