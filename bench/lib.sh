@@ -33,6 +33,7 @@ BENCH=${BENCH#b_}
 }
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/dmr-bench-$BENCH.XXXXXX")
+
 REPORT=$W/report.txt
 : > "$REPORT"
 BG_PIDS=""
@@ -64,6 +65,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The clusters run a private copy of the binaries and bundled jobs: a
+# worker runs each task by exec'ing the path of its own binary, so a
+# rebuild of bin/dmr while a benchmark runs would make every task fail.
+mkdir -p "$W/dmr/bin" "$W/dmr/lib/dmr"
+cp "$DMR" "$GENTEXT" "$W/dmr/bin/"
+cp "$DMR_BIN"/../lib/dmr/*.so "$W/dmr/lib/dmr/" 2>/dev/null || true
+DMR_SRC=$DMR
+DMR=$W/dmr/bin/dmr
+GENTEXT=$W/dmr/bin/dmr-gentext
+
 fail() { echo "$BENCH: FAIL: $*" >&2; say "FAIL: $*"; exit 1; }
 note() { echo "$BENCH: $*" >&2; }
 
@@ -82,7 +93,7 @@ report_header() {
     say "== $BENCH: $1"
     say "date     $(date '+%Y-%m-%d %H:%M:%S %Z')"
     say "commit   $rev"
-    say "binary   $DMR (cksum $(cksum < "$DMR" | cut -d' ' -f1))"
+    say "binary   $DMR_SRC (cksum $(cksum < "$DMR" | cut -d' ' -f1), run from a copy)"
     say "machine  $(uname -sm), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 }
 

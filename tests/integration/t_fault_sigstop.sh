@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 JOBS=${DMR_TESTJOBS:-$REPO/build/test/jobs}
 [ -f "$JOBS/pids.so" ] || fail "pids.so not built (make testjobs)"
-"$GENTEXT" --bytes 8m --seed 21 --files 4 --dir in > /dev/null || fail "gentext"
+"$GENTEXT" --bytes 6m --seed 21 --files 6 --dir in > /dev/null || fail "gentext"
 ref_wordcount in/* > want
 cluster_up 3
 
@@ -20,7 +20,7 @@ gone() { ! kill -0 "$1" 2> /dev/null; }
 state_of() { "$DMR" workers | awk -v w="$1" '$1 == w {print $4 " " $7}'; }
 is_alive() { [ "$(state_of "$1")" = "$2 alive" ]; }
 
-# --- (a) the whole worker: 8 maps of 1 MiB, each sleeping 1.5 s in setup.
+# --- (a) the whole worker: 6 maps of 1 MiB, each sleeping 1.5 s in setup.
 w=$(pid_of worker-1)
 wid=$(wid_of "$w")
 [ -n "$wid" ] || fail "no worker id for worker-1 (pid $w)"
@@ -51,22 +51,24 @@ check_parts outa 2
 job_output outa > gota
 same gota want "output with a frozen worker"
 
-# Continued, it learns it was declared dead and registers again.
-kill -s CONT "$w"
+# Continued (its tasks first: once it runs, it kills them), it learns it
+# was declared dead, drops the tasks of its old incarnation and registers
+# again.
 [ -z "$frozen" ] || kill -s CONT $frozen
+kill -s CONT "$w"
 wait_until 10 grep -q "worker $wid registered (incarnation 2)" .dmr/master.log ||
     fail "the master did not take $wid back as incarnation 2"
 grep -q "registered as $wid (incarnation 2)" .dmr/worker-1.log ||
     fail "worker-1 does not log its incarnation 2"
 wait_until 5 is_alive "$wid" "$w" ||
     fail "dmr workers shows $wid as '$(state_of "$wid")', not alive with pid $w"
-# Its tasks of the old incarnation run out; the finished job is unchanged.
+# The tasks of its old incarnation are gone; the finished job is unchanged.
 wait_until 20 no_tasks "$w" || fail "tasks of worker-1 still running: $(task_pids "$w")"
 sleep 0.5
 check_parts outa 2
 job_output outa > gota
 same gota want "output after the frozen worker came back"
-# The new incarnation gets work: a job of 8 maps on 6 slots uses every worker.
+# The new incarnation gets work: 6 maps on 6 slots go to every worker.
 "$DMR" submit wordcount --input in --output outa2 -R 2 -D split_mb=1 -q ||
     fail "job after the worker came back"
 job_output outa2 > gota2

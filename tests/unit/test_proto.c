@@ -217,6 +217,7 @@ static void s_fill_worker_info(dmr_msg_t *m, size_t i)
     m->state = i == 0 ? s_state : "alive";
     m->age_ms = i == 0 ? INT64_MIN : 15 * (int64_t)i;
     m->inc = V_INC - i;
+    m->progress = i == 0 ? UINT32_MAX : 821;
 }
 
 static void s_fill_job_info_item(dmr_msg_t *m, size_t i)
@@ -535,7 +536,7 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_JOB_LIST, s_fill_job_list, "items",
      "job name state nmap nred mdone rdone err out start end ctr run"},
     {DMR_MSG_WORKER_LIST, s_fill_worker_list, "items",
-     "wid ep host pid slots run state age inc"},
+     "wid ep host pid slots run state age inc prog"},
     {DMR_MSG_ERROR, s_fill_error, "status err job task att part off", NULL},
     {DMR_MSG_FETCH, s_fill_fetch, "job task att part off len", NULL},
     {DMR_MSG_FETCH_DATA, s_fill_fetch_data, "job task att part off total blob",
