@@ -76,10 +76,11 @@ typedef struct {
     int emit_error;
     char *error;
     uint64_t ctr[C_COUNT];
-    long bad_map;      /* index of an unreadable map output, or -1 */
-    const char *phase; /* "map", "fetch", "reduce" */
-    uint32_t ppm;      /* progress, parts per million */
-    uint32_t ticks;    /* calls since the clock was last read */
+    long bad_map;        /* index of an unreadable map output, or -1 */
+    const char *phase;   /* "map", "fetch", "reduce" */
+    uint32_t ppm;        /* progress, parts per million */
+    uint32_t ticks;      /* calls since the clock was last read */
+    uint64_t groups_out; /* map output groups written (progress in sort) */
     int64_t next_report;
 } task_t;
 
@@ -121,7 +122,7 @@ static uint64_t s_work(const task_t *t)
 {
     return t->ctr[C_MAP_IN_BYTES] + t->ctr[C_MAP_OUT_RECORDS] +
            t->ctr[C_SHUFFLE_BYTES] + t->ctr[C_RED_IN_RECORDS] +
-           t->ctr[C_RED_GROUPS] + t->ctr[C_COMBINE_IN];
+           t->ctr[C_RED_GROUPS] + t->ctr[C_COMBINE_IN] + t->groups_out;
 }
 
 static void s_report_progress(task_t *t)
@@ -236,6 +237,9 @@ static int s_write_group(void *arg, uint32_t part, dmr_slice key,
                          dmr_values *vals)
 {
     task_t *t = arg;
+    t->groups_out++;
+    if (s_tick(t))
+        s_report_progress(t); /* a long sort must not look hung */
     if (t->job->combine) {
         counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_COMBINE_IN]};
         t->mode = MODE_COMBINE;

@@ -56,7 +56,7 @@ Test(detector, clock_oddities_do_not_poison_the_history)
 {
     dmr_hb_t h = {0};
     dmr_hb_heard(&h, 1000);
-    dmr_hb_heard(&h, 900); /* backwards */
+    dmr_hb_heard(&h, 900);           /* backwards */
     dmr_hb_heard(&h, 900 + 7200000); /* two hours */
     cr_assert_eq(h.n, 0);
     double phi = dmr_hb_phi(&h, 900 + 7200000 + 1e9, 250);
