@@ -82,9 +82,15 @@ finish() {
     rm -rf "$1"
 }
 
-# attempts: the attempt lines of $STATUS (kind task att worker start end
-# outcome prog error).
-attempts() { awk '/^attempts/ { on = 1; getline; next } on && NF >= 8' "$STATUS"; }
+# attempts: the attempts listed in $STATUS, as "kind task att worker start
+# end outcome" lines (columns found by their names in the header).
+attempts() {
+    awk '/^attempts/ { on = 1; getline; for (i = 1; i <= NF; i++) col[$i] = i; next }
+        on && NF >= 7 {
+            print $col["kind"], $col["task"], $col["att"], $col["worker"],
+                  $col["start"], $col["end"], $col["outcome"]
+        }' "$STATUS"
+}
 
 # map_end_ms: when the last successful map attempt of $STATUS ended.
 map_end_ms() {
@@ -96,12 +102,12 @@ map_end_ms() {
     echo "$end"
 }
 
-# tasks_summary: "A attempts for T tasks, B backups" from $STATUS.
+# tasks_summary: how many attempts for how many tasks in $STATUS.
 tasks_summary() {
     n=$(attempts | wc -l)
     t=$(attempts | awk '{ print $1, $2 }' | sort -u | wc -l)
     b=$(grep -c 'backup attempt' "$STATUS" || true)
-    echo "$n attempts for $t tasks, $b backups"
+    echo "$n attempts for $t tasks ($b speculative backups)"
 }
 
 run_plain() {
@@ -130,13 +136,14 @@ run_kill() {
     lost=$(wait_log "$from" " WARN workers: worker $wid lost (" 0)
     [ -n "$lost" ] || fail "job $JOB: the master never declared $wid lost"
     det=$(($(log_ms "$lost") - tk))
+    echo "$det" >> "$W/detect.ms"
     ev=$(sed -n "s/^  \[ *[0-9.]*s\] \(worker $wid lost .*\)/\1/p" "$STATUS")
     [ -n "$ev" ] || ev="(no lost-worker event in dmr status $JOB)"
     maps=$(printf '%s\n' "$ev" | sed -n 's/.*re-running \([0-9]*\) map.*/\1/p')
     reds=$(printf '%s\n' "$ev" | sed -n 's/.* and \([0-9]*\) reduce task.*/\1/p')
     echo "${maps:-0} ${reds:-0}" >> "$W/reexec"
     say "  job $JOB  kill     ${WALL} ms  map phase $(($(map_end_ms) - T0)) ms; $(tasks_summary)"
-    say "           kill -9 $pid ($name = $wid) at $((tk - T0)) ms with $(echo $kids | wc -w) task(s) running on it; declared lost $det ms later"
+    say "           kill -9 $pid ($name = $wid) at $((tk - T0)) ms with $(echo "$kids" | wc -w) task(s) running on it; declared lost $det ms later"
     say "           event: $ev"
     restart_worker "$name" >/dev/null
     wait_gone $kids || fail "task processes of the killed $name outlived it"
@@ -162,6 +169,7 @@ say "-- $RUNS pairs"
 : > "$W/plain.ms"
 : > "$W/kill.ms"
 : > "$W/reexec"
+: > "$W/detect.ms"
 p=1
 while [ "$p" -le "$RUNS" ]; do
     victim=worker-$(((p - 1) % 3 + 1))
@@ -187,6 +195,7 @@ say "$(printf '%-8s %-28s %s' runs 'wall_ms (in run order)' median_ms)"
 say "$(printf '%-8s %-28s %s' 'no kill' "$(tr '\n' ' ' < "$W/plain.ms")" "$plain")"
 say "$(printf '%-8s %-28s %s' kill "$(tr '\n' ' ' < "$W/kill.ms")" "$killed")"
 say "re-executed per killed run (map tasks, reduce tasks): $(awk '{ printf "%s(%s, %s)", (NR > 1 ? " " : ""), $1, $2 }' "$W/reexec")"
+say "kill -9 -> master declares the worker lost (ms): $(tr '\n' ' ' < "$W/detect.ms")"
 say "outputs: all $((2 * RUNS + 2)) runs equal the reference word count"
 say "ratio kill/no-kill (medians): $ratio"
 say "target: ratio <= $TARGET: $verdict"

@@ -9,9 +9,10 @@
 # A benchmark prints progress on stderr and its report on stdout through
 # say(); the report, which ends in a results block (results_begin ..
 # results_end), is also written to bench/results/NAME.txt
-# ($BENCH_RESULTS/NAME.txt). Exit status: 0 when every target is met,
-# 1 when a target is missed or anything went wrong (a wrong output, a job
-# that failed, a cluster that did not start).
+# ($BENCH_RESULTS/NAME.txt) -- a run that fails or is interrupted leaves
+# its report there too, with a results block saying so. Exit status: 0
+# when every target is met, 1 when a target is missed or anything went
+# wrong (a wrong output, a job that failed, a cluster that did not start).
 
 set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +34,11 @@ BENCH=${BENCH#b_}
 }
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/dmr-bench-$BENCH.XXXXXX")
-
 REPORT=$W/report.txt
 : > "$REPORT"
 BG_PIDS=""
+CACHE_TMP=""
+PUBLISHED=""
 
 cleanup() {
     rc=$?
@@ -53,6 +55,15 @@ cleanup() {
             echo "--- tail of $log" >&2
             tail -n 15 "$log" >&2
         done
+    fi
+    [ -z "$CACHE_TMP" ] || rm -rf "$CACHE_TMP"
+    if [ -z "$PUBLISHED" ] && [ -s "$REPORT" ]; then
+        # A run that did not get to its results still leaves its report.
+        say "" >/dev/null
+        say "---- RESULTS: $BENCH ----" >/dev/null
+        say "the run did not complete (exit status $rc): no figures" >/dev/null
+        say "---- END RESULTS: $BENCH ----" >/dev/null
+        mkdir -p "$RESULTS" && cp "$REPORT" "$RESULTS/$BENCH.txt" || true
     fi
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "$BENCH: kept $W" >&2
@@ -108,6 +119,7 @@ results_end() {
     say "---- END RESULTS: $BENCH ----"
     mkdir -p "$RESULTS"
     cp "$REPORT" "$RESULTS/$BENCH.txt"
+    PUBLISHED=1
     note "report written to $RESULTS/$BENCH.txt"
 }
 
@@ -149,13 +161,13 @@ sleep_ms() {
 }
 
 # stats FILE: "min median max" of the integers in FILE, one a line (the
-# median of an even count is the mean of the two middle values).
+# median of an even count is the mean of the two middle values, rounded).
 stats() {
     sort -n "$1" | awk '{ v[NR] = $1 }
         END {
             if (NR == 0) { print "- - -"; exit }
             m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-            printf "%d %d %d\n", v[1], m, v[NR]
+            printf "%d %.0f %d\n", v[1], m, v[NR]
         }'
 }
 
@@ -188,16 +200,15 @@ cluster_down() {
 # pid_of NAME: the pid STATE/pids holds for a local process (worker-2).
 pid_of() { awk -v n="$1" '$1 == n { print $2 }' "$ST/pids"; }
 
-# wid_of PID: the id the master gives the live worker with that pid.
-wid_of() {
-    "$DMR" workers --master "$EP" |
-        awk -v p="$1" 'NR > 1 && $4 == p && $7 == "alive" { print $1 }'
+# workers: `dmr workers` as "id pid state" lines (columns found by name).
+workers() {
+    "$DMR" workers --master "$EP" | awk '
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        { print $col["id"], $col["pid"], $col["state"] }'
 }
 
-# alive_workers: how many workers the master lists as alive.
-alive_workers() {
-    "$DMR" workers --master "$EP" | awk 'NR > 1 && $7 == "alive"' | wc -l
-}
+# wid_of PID: the id the master gives the live worker with that pid.
+wid_of() { workers | awk -v p="$1" '$2 == p && $3 == "alive" { print $1 }'; }
 
 # log_lines: how many lines the master log has now (a mark to search after).
 log_lines() { wc -l < "$ST/master.log"; }
@@ -261,16 +272,16 @@ corpus() {
         return 0
     fi
     mkdir -p "$CACHE"
-    tmp=$(mktemp -d "$CACHE/.$key.XXXXXX")
+    CACHE_TMP=$(mktemp -d "$CACHE/.$key.XXXXXX")
     note "generating a $1 MiB corpus (seed $2, $3 files) in $CACHE/$key"
     "$GENTEXT" --bytes $(($1 * 1048576)) --seed "$2" --files "$3" \
-        --dir "$tmp/text" >/dev/null || fail "dmr-gentext"
+        --dir "$CACHE_TMP/text" >/dev/null || fail "dmr-gentext"
     note "computing the reference word count"
-    ref_wordcount "$tmp"/text/* > "$tmp/wordcount.ref"
-    touch "$tmp/complete"
-    if ! mv "$tmp" "$CACHE/$key" 2>/dev/null; then
-        rm -rf "$tmp" # another run made it meanwhile
-    fi
+    ref_wordcount "$CACHE_TMP"/text/* > "$CACHE_TMP/wordcount.ref"
+    touch "$CACHE_TMP/complete"
+    # If another run made it meanwhile, mv -T fails and ours goes.
+    mv -T "$CACHE_TMP" "$CACHE/$key" 2>/dev/null || rm -rf "$CACHE_TMP"
+    CACHE_TMP=""
     [ -f "$CACHE/$key/complete" ] || fail "cannot cache the corpus in $CACHE/$key"
 }
 

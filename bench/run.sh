@@ -44,5 +44,5 @@ for name in "$@"; do
     echo
 done
 printf '==== bench summary ====\n%s' "$summary"
-echo "reports in $(pwd)/results/"
+echo "reports in ${BENCH_RESULTS:-$(pwd)/results}/"
 [ "$failed" -eq 0 ]

@@ -350,12 +350,14 @@ static int s_launch(worker_t *w, const dmr_msg_t *t)
         dup2(pipefd[1], 1);
         dup2(errfd, 2);
         setpgid(0, 0);
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n <= 0)
-            _exit(126);
-        exe[n] = '\0';
-        execl(exe, "dmr", "task", dir, object, w->cfg->data_dir, (char *)NULL);
+        /* The worker's own image, not the path it was started from: a
+         * rebuilt or removed bin/dmr must not break running workers, and
+         * the task speaks exactly the worker's protocol. */
+        execl("/proc/self/exe", "dmr", "task", dir, object, w->cfg->data_dir,
+              (char *)NULL);
+        dprintf(2, "dmr worker: cannot run the task process "
+                   "(exec /proc/self/exe): %s\n",
+                strerror(errno));
         _exit(127);
     }
     close(pipefd[1]);
