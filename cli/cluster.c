@@ -416,11 +416,15 @@ out:
 static pid_t s_pid_of_wid(const char *state, const char *wid)
 {
     char *epfile = dmr_sprintf("%s/master.endpoint", state);
-    char endpoint[512];
-    int rc = s_wait_endpoint(epfile, 0, 0, endpoint, sizeof endpoint);
+    char endpoint[512] = "";
+    dmr_buf_t b = DMR_BUF_INIT;
+    if (dmr_read_file(epfile, 4096, &b) == 0 && b.len > 0)
+        snprintf(endpoint, sizeof endpoint, "%.*s", (int)strcspn(b.data, "\n"),
+                 b.data);
+    dmr_buf_free(&b);
     free(epfile);
     dmr_client_t c;
-    if (rc != 0 || dmr_client_open(&c, endpoint) != 0)
+    if (!endpoint[0] || dmr_client_open(&c, endpoint) != 0)
         return -1;
     pid_t pid = -1;
     dmr_msg_t req, rep;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -335,6 +336,7 @@ static int s_launch(worker_t *w, const dmr_msg_t *t)
         dmr_error("task", "cannot prepare %s: %s", dir, strerror(errno));
         goto out;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         dmr_error("task", "fork: %s", strerror(errno));
@@ -350,13 +352,19 @@ static int s_launch(worker_t *w, const dmr_msg_t *t)
         dup2(pipefd[1], 1);
         dup2(errfd, 2);
         setpgid(0, 0);
+        /* A task must not outlive its worker: nobody would read its
+         * result, and a reducer would keep fetching. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(125);
         /* The worker's own image, not the path it was started from: a
          * rebuilt or removed bin/dmr must not break running workers, and
          * the task speaks exactly the worker's protocol. */
         execl("/proc/self/exe", "dmr", "task", dir, object, w->cfg->data_dir,
               (char *)NULL);
-        dprintf(2, "dmr worker: cannot run the task process "
-                   "(exec /proc/self/exe): %s\n",
+        dprintf(2,
+                "dmr worker: cannot run the task process "
+                "(exec /proc/self/exe): %s\n",
                 strerror(errno));
         _exit(127);
     }
@@ -666,6 +674,15 @@ static void s_from_master(worker_t *w, const dmr_msg_t *m)
         if (!w->registered || strcmp(w->wid, m->wid) || w->inc != m->inc)
             dmr_info("worker", "registered as %s (incarnation %llu)", m->wid,
                      (unsigned long long)m->inc);
+        if (w->wid[0] && (strcmp(w->wid, m->wid) || w->inc != m->inc)) {
+            /* A new incarnation: the master trusts nothing the old one
+             * did, so its map outputs are only litter. (A master that
+             * restarted and re-adopts us keeps our id and incarnation,
+             * and the outputs it still needs.) */
+            s_drop_index(w, 0);
+            dmr_rmtree(w->jobs_dir);
+            dmr_mkdirs(w->jobs_dir);
+        }
         dmr_log_set_role(m->wid);
         snprintf(w->wid, sizeof w->wid, "%s", m->wid);
         w->inc = m->inc;
@@ -689,6 +706,9 @@ static void s_from_master(worker_t *w, const dmr_msg_t *m)
                      m->error);
             w->registered = 0;
             s_kill_children(w, 0);
+            for (size_t i = 0; i < w->npending; i++)
+                dmr_buf_free(&w->pending[i].msg);
+            w->npending = 0;
             s_register(w);
         } else if (w->fetching[0]) {
             dmr_warn("cache", "master cannot send job object %.12s: %s",
