@@ -43,13 +43,10 @@ outcomes=$(awk '{print $7}' att | sort | uniq -c | awk '{printf " %s %s", $1, $2
 echo "$kills workers killed in $(($(date +%s) - start)) s; $(wc -l < att) attempts:$outcomes"
 echo "$(grep -c 'exiting on purpose' att || true) attempts exited on purpose," \
     "$(grep -c ' lost (' submit.txt || true) workers lost"
-# Tasks of killed workers outlive them (the reduces until their fetch times
-# out): they must not touch the committed output. Then they go.
-if [ -n "$(stray_tasks)" ]; then
-    echo "task processes of killed workers still running:" $(stray_tasks)
-    sleep 1
-    kill -s KILL $(stray_tasks) 2> /dev/null || true
-fi
+# Tasks die with their worker (and the rest are cancelled when the job
+# ends): none may be left behind, and the output stays as committed.
+no_tasks() { [ -z "$(stray_tasks)" ]; }
+wait_until 5 no_tasks || fail "task processes outlived the job: $(stray_tasks)"
 check_parts out 3
 job_output out > got
-same got want "crashy output after the killed workers' tasks ended"
+same got want "crashy output after the job's tasks ended"
