@@ -56,7 +56,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,62 +124,6 @@ static void s_put_record(dmr_buf_t *b, const void *data, size_t len)
     dmr_buf_append(b, data, len);
 }
 
-/* Writes all of p at off; DMR_EIO (errno set) on failure. */
-static int s_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = pwrite(fd, c, n, (off_t)off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return DMR_EIO;
-        if (w == 0) {
-            errno = ENOSPC;
-            return DMR_EIO;
-        }
-        c += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
-/* Reads exactly n bytes at off; DMR_EIO (errno set) on failure, including a
- * file that ends first (it shrank under us). */
-static int s_pread_all(int fd, void *p, size_t n, uint64_t off)
-{
-    char *c = p;
-    while (n > 0) {
-        ssize_t r = pread(fd, c, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return DMR_EIO;
-        if (r == 0) {
-            errno = ENODATA;
-            return DMR_EIO;
-        }
-        c += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
-}
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- reading records --------------------------------------------------- */
 
 /* A read-ahead window over the file being opened. */
@@ -209,7 +152,7 @@ static int s_reader_get(s_reader_t *r, uint64_t off, size_t n,
             r->cap = want;
         }
         r->len = 0;
-        int rc = s_pread_all(r->fd, r->buf, want, off);
+        int rc = dmr_pread_all(r->fd, r->buf, want, off);
         if (rc != 0)
             return rc;
         r->base = off;
@@ -294,15 +237,15 @@ static int s_check_header(int fd, const char *path, uint64_t fsize, char *err,
 {
     unsigned char h[S_HDR] = {0};
     size_t n = fsize < S_HDR ? (size_t)fsize : S_HDR;
-    if (n > 0 && s_pread_all(fd, h, n, 0) != 0) {
-        s_err(err, errlen, "%s: cannot read the header: %s", path,
-              strerror(errno));
+    if (n > 0 && dmr_pread_all(fd, h, n, 0) != 0) {
+        dmr_errf(err, errlen, "%s: cannot read the header: %s", path,
+                 strerror(errno));
         return DMR_EIO;
     }
     if (memcmp(h, s_file_magic, n) != 0) {
-        s_err(err, errlen,
-              "%s: not a dmr journal (it does not start with %.8s)", path,
-              s_file_magic);
+        dmr_errf(err, errlen,
+                 "%s: not a dmr journal (it does not start with %.8s)", path,
+                 s_file_magic);
         return DMR_ECORRUPT;
     }
     return n < S_HDR;
@@ -312,10 +255,10 @@ static int s_check_header(int fd, const char *path, uint64_t fsize, char *err,
  * and its name durable. */
 static int s_write_header(int fd, const char *path, char *err, size_t errlen)
 {
-    if (s_pwrite_all(fd, s_file_magic, S_HDR, 0) != 0 || fsync(fd) != 0 ||
+    if (dmr_pwrite_all(fd, s_file_magic, S_HDR, 0) != 0 || fsync(fd) != 0 ||
         dmr_fsync_parent(path) != 0) {
-        s_err(err, errlen, "%s: cannot write the header: %s", path,
-              strerror(errno));
+        dmr_errf(err, errlen, "%s: cannot write the header: %s", path,
+                 strerror(errno));
         return DMR_EIO;
     }
     return 0;
@@ -334,18 +277,18 @@ int dmr_journal_open(const char *path, dmr_journal_fn fn, void *arg,
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         rc = errno == ENOENT ? DMR_ENOENT : DMR_EIO;
-        s_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        dmr_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         goto out;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         rc = DMR_EIO;
-        s_err(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        dmr_errf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
         rc = DMR_EINVAL;
-        s_err(err, errlen, "%s: not a regular file", path);
+        dmr_errf(err, errlen, "%s: not a regular file", path);
         goto out;
     }
     uint64_t fsize = (uint64_t)st.st_size;
@@ -367,17 +310,17 @@ int dmr_journal_open(const char *path, dmr_journal_fn fn, void *arg,
         const unsigned char *payload = NULL;
         rc = s_check(&r, off, &len, &payload, what, sizeof what);
         if (rc < 0) {
-            s_err(err, errlen, "%s: read at offset %llu: %s", path,
-                  (unsigned long long)off, strerror(errno));
+            dmr_errf(err, errlen, "%s: read at offset %llu: %s", path,
+                     (unsigned long long)off, strerror(errno));
             goto out;
         }
         if (rc == 0)
             break;
         rc = fn ? fn(arg, payload, len) : 0;
         if (rc != 0) {
-            s_err(err, errlen,
-                  "%s: replay stopped at the record at offset %llu: %s", path,
-                  (unsigned long long)off, dmr_strerror(rc));
+            dmr_errf(err, errlen,
+                     "%s: replay stopped at the record at offset %llu: %s",
+                     path, (unsigned long long)off, dmr_strerror(rc));
             goto out;
         }
         inf.records++;
@@ -389,23 +332,23 @@ int dmr_journal_open(const char *path, dmr_journal_fn fn, void *arg,
         uint64_t at = 0;
         rc = s_find_intact(&r, off, &at);
         if (rc < 0) {
-            s_err(err, errlen, "%s: read after offset %llu: %s", path,
-                  (unsigned long long)off, strerror(errno));
+            dmr_errf(err, errlen, "%s: read after offset %llu: %s", path,
+                     (unsigned long long)off, strerror(errno));
             goto out;
         }
         if (rc == 1) {
             rc = DMR_ECORRUPT;
-            s_err(err, errlen,
-                  "%s: record at offset %llu is damaged (%s) but intact "
-                  "records follow; refusing to drop them",
-                  path, (unsigned long long)off, what);
+            dmr_errf(err, errlen,
+                     "%s: record at offset %llu is damaged (%s) but intact "
+                     "records follow; refusing to drop them",
+                     path, (unsigned long long)off, what);
             goto out;
         }
         if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
             rc = DMR_EIO;
-            s_err(err, errlen,
-                  "%s: cannot cut the torn tail at offset %llu: %s", path,
-                  (unsigned long long)off, strerror(errno));
+            dmr_errf(err, errlen,
+                     "%s: cannot cut the torn tail at offset %llu: %s", path,
+                     (unsigned long long)off, strerror(errno));
             goto out;
         }
         inf.dropped = fsize - off;
@@ -441,7 +384,7 @@ int dmr_journal_append(dmr_journal_t *j, const void *data, size_t len)
         return DMR_ETOOBIG;
     dmr_buf_clear(&j->rec);
     s_put_record(&j->rec, data, len);
-    int rc = s_pwrite_all(j->fd, j->rec.data, j->rec.len, j->size);
+    int rc = dmr_pwrite_all(j->fd, j->rec.data, j->rec.len, j->size);
     int saved = errno;
     if (rc == 0)
         j->size += j->rec.len;
@@ -508,13 +451,13 @@ int dmr_journal_rewrite(dmr_journal_t *j, dmr_journal_next_fn next, void *arg)
         }
         s_put_record(&b, data, len);
         if (b.len >= S_WRITE_PIECE) {
-            if (s_pwrite_all(fd, b.data, b.len, size) != 0)
+            if (dmr_pwrite_all(fd, b.data, b.len, size) != 0)
                 goto out;
             size += b.len;
             dmr_buf_clear(&b);
         }
     }
-    if (s_pwrite_all(fd, b.data, b.len, size) != 0)
+    if (dmr_pwrite_all(fd, b.data, b.len, size) != 0)
         goto out;
     size += b.len;
     if (fsync(fd) != 0 || rename(tmp, j->path) != 0)

@@ -2,6 +2,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -87,6 +88,75 @@ int dmr_fsync_parent(const char *path)
     return rc;
 }
 
+int dmr_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return DMR_EIO;
+        if (w == 0) {
+            errno = ENOSPC;
+            return DMR_EIO;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int dmr_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = pwrite(fd, c, n, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return DMR_EIO;
+        if (w == 0) {
+            errno = ENOSPC;
+            return DMR_EIO;
+        }
+        c += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
+int dmr_pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t r = pread(fd, c, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return DMR_EIO;
+        if (r == 0) {
+            errno = ENODATA;
+            return DMR_ECORRUPT;
+        }
+        c += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+void dmr_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
 int dmr_write_file_atomic(const char *path, const void *data, size_t len)
 {
     char *tmp = dmr_sprintf("%s.tmp.%d", path, (int)getpid());
@@ -94,18 +164,7 @@ int dmr_write_file_atomic(const char *path, const void *data, size_t len)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         goto out;
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto out;
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0)
+    if (dmr_write_all(fd, data, len) != 0 || fsync(fd) != 0)
         goto out;
     if (close(fd) != 0) {
         fd = -1;

@@ -27,6 +27,18 @@ int dmr_read_file(const char *path, size_t max, dmr_buf_t *out);
 int dmr_fsync_parent(const char *path);
 /* 1 if path is a directory, 0 if not or missing. */
 int dmr_is_dir(const char *path);
+/* Writes all n bytes (retrying short writes and EINTR): 0 or DMR_EIO. A
+ * write that makes no progress sets errno to ENOSPC. */
+int dmr_write_all(int fd, const void *p, size_t n);
+/* The same at offset off, with pwrite. */
+int dmr_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
+/* Reads exactly n bytes at off: 0, DMR_EIO on a failed read, or
+ * DMR_ECORRUPT (errno ENODATA) if the file ends first. */
+int dmr_pread_all(int fd, void *p, size_t n, uint64_t off);
+
+/* printf into an error buffer; does nothing when err is NULL or errlen 0. */
+void dmr_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* 64-bit hash of bytes (FNV-1a, then a final avalanche). Stable across
  * machines and versions: the default partitioner depends on it. */

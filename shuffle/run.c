@@ -88,6 +88,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/util.h"
 
 #define S_BLOCK_HDR 20
 #define S_INDEX_ENTRY 32
@@ -166,42 +167,6 @@ static void s_zfree(voidpf opaque, voidpf p)
     free(p);
 }
 
-/* Writes all of p to fd; DMR_EIO on failure. */
-static int s_write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return DMR_EIO;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Reads exactly n bytes at off: DMR_EIO on a failed read, DMR_ECORRUPT if
- * the file ends first. */
-static int s_pread_all(int fd, void *p, size_t n, uint64_t off)
-{
-    char *c = p;
-    while (n > 0) {
-        ssize_t r = pread(fd, c, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return DMR_EIO;
-        if (r == 0)
-            return DMR_ECORRUPT;
-        c += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
-}
-
 static int s_open_error(void)
 {
     return errno == ENOENT ? DMR_ENOENT : DMR_EIO;
@@ -231,7 +196,7 @@ struct dmr_run_writer {
 
 static int s_wflush(dmr_run_writer_t *w)
 {
-    int rc = s_write_all(w->fd, w->wbuf, w->wlen);
+    int rc = dmr_write_all(w->fd, w->wbuf, w->wlen);
     w->wlen = 0;
     return rc;
 }
@@ -243,7 +208,7 @@ static int s_wwrite(dmr_run_writer_t *w, const void *p, size_t n)
     if (w->wlen + n > S_WBUF_SIZE) {
         rc = s_wflush(w);
         if (rc == 0 && n >= S_WBUF_SIZE)
-            rc = s_write_all(w->fd, p, n);
+            rc = dmr_write_all(w->fd, p, n);
         else if (rc == 0) {
             memcpy(w->wbuf, p, n);
             w->wlen = n;
@@ -536,7 +501,7 @@ int dmr_run_index_load(const char *path, uint32_t *nparts,
         goto out;
     }
     unsigned char footer[S_FOOTER];
-    rc = s_pread_all(fd, footer, sizeof footer, size - S_FOOTER);
+    rc = dmr_pread_all(fd, footer, sizeof footer, size - S_FOOTER);
     if (rc != 0)
         goto out;
     uint32_t n = s_get32(footer);
@@ -550,7 +515,7 @@ int dmr_run_index_load(const char *path, uint32_t *nparts,
     }
     /* ilen is now bounded by the file's actual size. */
     index = dmr_malloc((size_t)ilen);
-    rc = s_pread_all(fd, index, (size_t)ilen, index_off);
+    rc = dmr_pread_all(fd, index, (size_t)ilen, index_off);
     if (rc != 0)
         goto out;
     if (s_crc(index, ilen) != crc) {

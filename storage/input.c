@@ -46,7 +46,6 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +54,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/util.h"
 
 /* Default read buffer of a line reader. */
 #define DMR_LINES_BUFSIZE ((size_t)1 << 20)
@@ -80,19 +80,6 @@ typedef struct {
     size_t n;
     size_t cap;
 } s_list_t;
-
-static void s_set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Takes ownership of name and path. */
 static void s_push(s_list_t *l, char *name, char *path, uint64_t size)
@@ -136,8 +123,8 @@ static int s_walk_entry(s_list_t *l, int dfd, const char *dname,
     if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) /* removed while we listed */
             goto out;
-        s_set_err(err, errlen, "cannot stat input %s: %s", name,
-                  strerror(errno));
+        dmr_errf(err, errlen, "cannot stat input %s: %s", name,
+                 strerror(errno));
         rc = DMR_EIO;
         goto out;
     }
@@ -174,8 +161,8 @@ static int s_walk(s_list_t *l, const char *name, const char *real, char *err,
     int rc = 0;
     DIR *d = opendir(real);
     if (!d) {
-        s_set_err(err, errlen, "cannot read input directory %s: %s", name,
-                  strerror(errno));
+        dmr_errf(err, errlen, "cannot read input directory %s: %s", name,
+                 strerror(errno));
         return DMR_EIO;
     }
     for (;;) {
@@ -183,8 +170,8 @@ static int s_walk(s_list_t *l, const char *name, const char *real, char *err,
         struct dirent *e = readdir(d);
         if (!e) {
             if (errno != 0) {
-                s_set_err(err, errlen, "cannot read input directory %s: %s",
-                          name, strerror(errno));
+                dmr_errf(err, errlen, "cannot read input directory %s: %s",
+                         name, strerror(errno));
                 rc = DMR_EIO;
             }
             break;
@@ -207,14 +194,14 @@ static int s_add(s_list_t *l, const char *name, const struct stat *st,
     if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode)) {
         if (!explicit_arg)
             return 0;
-        s_set_err(err, errlen,
-                  "input path is not a regular file or directory: %s", name);
+        dmr_errf(err, errlen,
+                 "input path is not a regular file or directory: %s", name);
         return DMR_EINVAL;
     }
     char *real = realpath(name, NULL);
     if (!real) {
-        s_set_err(err, errlen, "cannot resolve input path %s: %s", name,
-                  strerror(errno));
+        dmr_errf(err, errlen, "cannot resolve input path %s: %s", name,
+                 strerror(errno));
         return DMR_EIO;
     }
     if (S_ISREG(st->st_mode)) {
@@ -236,7 +223,7 @@ static int s_add_glob(s_list_t *l, const char *pattern, char *err,
     int rc = 0;
     size_t matched = 0;
     if (grc != 0 && grc != GLOB_NOMATCH) {
-        s_set_err(err, errlen, "cannot expand input pattern %s", pattern);
+        dmr_errf(err, errlen, "cannot expand input pattern %s", pattern);
         rc = DMR_EIO;
         goto out;
     }
@@ -253,7 +240,7 @@ static int s_add_glob(s_list_t *l, const char *pattern, char *err,
             goto out;
     }
     if (matched == 0) {
-        s_set_err(err, errlen, "input path does not exist: %s", pattern);
+        dmr_errf(err, errlen, "input path does not exist: %s", pattern);
         rc = DMR_ENOENT;
     }
 out:
@@ -303,8 +290,8 @@ int dmr_input_expand(const char *const *args, size_t nargs,
         const char *arg = args[i];
         struct stat st;
         if (!arg || !*arg) {
-            s_set_err(err, errlen, "input path does not exist: %s",
-                      arg ? arg : "(null)");
+            dmr_errf(err, errlen, "input path does not exist: %s",
+                     arg ? arg : "(null)");
             rc = DMR_ENOENT;
             goto out;
         }

@@ -25,86 +25,13 @@
 #include <string.h>
 
 #include "jobs/dmr_job.h"
+#include "tests/jobs/wc.h"
 
 /* The parameters, copied in setup; ctx->user points to them. */
 typedef struct {
     char *match; /* segv_match, or NULL */
     char *key;   /* segv_key, or NULL */
 } segv_t;
-
-/* ------------------------------------------------ wordcount, unchanged */
-
-/* 1 for the bytes that make up words. Indexed by unsigned char. */
-#define L1(c) [c] = 1, [c + 32] = 1
-static const unsigned char s_letter[256] = {
-    L1('A'), L1('B'), L1('C'), L1('D'), L1('E'), L1('F'), L1('G'),
-    L1('H'), L1('I'), L1('J'), L1('K'), L1('L'), L1('M'), L1('N'),
-    L1('O'), L1('P'), L1('Q'), L1('R'), L1('S'), L1('T'), L1('U'),
-    L1('V'), L1('W'), L1('X'), L1('Y'), L1('Z'),
-};
-#undef L1
-
-/* Emits (word, "1") for every word of the record. */
-static int s_count_words(dmr_ctx *ctx, const dmr_record *in)
-{
-    static const dmr_slice one = {"1", 1};
-    const unsigned char *p = (const unsigned char *)in->value.ptr;
-    const unsigned char *end = p + in->value.len;
-    while (p < end) {
-        while (p < end && !s_letter[*p])
-            p++;
-        if (p == end)
-            break;
-        const unsigned char *w = p;
-        while (p < end && s_letter[*p])
-            p++;
-        dmr_slice word = {(const char *)w, (size_t)(p - w)};
-        int rc = dmr_emit(ctx, word, one);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* Parses a whole decimal count; 0 on success, -1 on junk or overflow. */
-static int s_parse_count(dmr_slice v, uint64_t *out)
-{
-    if (v.len == 0)
-        return -1;
-    uint64_t n = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        unsigned d = (unsigned char)v.ptr[i] - (unsigned)'0';
-        if (d > 9 || n > (UINT64_MAX - d) / 10)
-            return -1;
-        n = n * 10 + d;
-    }
-    *out = n;
-    return 0;
-}
-
-/* Sums the counts of key and emits (key, sum). Serves combine and reduce. */
-static int s_sum(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
-{
-    uint64_t total = 0;
-    dmr_slice v;
-    while (dmr_next(ctx, vals, &v)) {
-        uint64_t n;
-        if (s_parse_count(v, &n) != 0 || total > UINT64_MAX - n) {
-            dmr_fail(ctx, "segv: a count is not a decimal number "
-                          "(or the sum overflows 64 bits)");
-            return -1;
-        }
-        total += n;
-    }
-    char digits[20];
-    size_t i = sizeof digits;
-    do {
-        digits[--i] = (char)('0' + total % 10);
-        total /= 10;
-    } while (total > 0);
-    dmr_slice out = {digits + i, sizeof digits - i};
-    return dmr_emit(ctx, key, out);
-}
 
 /* ------------------------------------------------------------ crashing */
 
@@ -182,7 +109,7 @@ static int s_map(dmr_ctx *ctx, const dmr_record *in)
                 in->file.ptr);
         s_crash();
     }
-    return s_count_words(ctx, in);
+    return wc_map(ctx, in);
 }
 
 static int s_reduce(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
@@ -193,8 +120,8 @@ static int s_reduce(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
         fprintf(stderr, "segv: crashing on key %.*s\n", (int)key.len, key.ptr);
         s_crash();
     }
-    return s_sum(ctx, key, vals);
+    return wc_sum(ctx, key, vals);
 }
 
 DMR_JOB_DEFINE(.name = "segv", .setup = s_setup, .teardown = s_teardown,
-               .map = s_map, .combine = s_sum, .reduce = s_reduce);
+               .map = s_map, .combine = wc_sum, .reduce = s_reduce);
