@@ -335,32 +335,6 @@ static int s_known(const char *a)
     return 0;
 }
 
-/* Parses "123", "64k", "10M", "1g". */
-static int s_parse_size(const char *s, uint64_t *out)
-{
-    char tmp[32];
-    size_t n = strlen(s);
-    if (n == 0 || n >= sizeof tmp)
-        return DMR_EINVAL;
-    memcpy(tmp, s, n + 1);
-    uint64_t mult = 1;
-    switch (tmp[n - 1]) {
-    case 'k':
-    case 'K': mult = 1ULL << 10; break;
-    case 'm':
-    case 'M': mult = 1ULL << 20; break;
-    case 'g':
-    case 'G': mult = 1ULL << 30; break;
-    }
-    if (mult > 1)
-        tmp[n - 1] = '\0';
-    uint64_t v;
-    if (dmr_parse_u64(tmp, &v) != 0 || v > UINT64_MAX / mult)
-        return DMR_EINVAL;
-    *out = v * mult;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     uint64_t bytes = 0, seed = 1, vocab = 100000, files = 0;
@@ -383,7 +357,7 @@ int main(int argc, char **argv)
         if (bad) {
             /* reported below */
         } else if (strcmp(a, "--bytes") == 0) {
-            bad = s_parse_size(val, &bytes) != 0;
+            bad = dmr_parse_size(val, &bytes) != 0;
             have_bytes = 1;
         } else if (strcmp(a, "--seed") == 0) {
             bad = dmr_parse_u64(val, &seed) != 0;

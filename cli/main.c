@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "worker/chunkserver.h"
 #include "worker/task.h"
 
 typedef struct {
@@ -20,7 +21,9 @@ static const subcmd_t s_cmds[] = {
     {"status", dmr_cmd_status, "show a job with every task attempt"},
     {"jobs", dmr_cmd_jobs, "list jobs"},
     {"workers", dmr_cmd_workers, "list workers with their heartbeat age"},
-    {"task", dmr_task_main, NULL}, /* internal: run by workers */
+    {"fs", dmr_cmd_fs, "the replicated chunk store: put, get, ls, fsck..."},
+    {"task", dmr_task_main, NULL},          /* internal: run by workers */
+    {"chunk-copy", dmr_cs_copy_main, NULL}, /* internal: run by workers */
 };
 
 static void s_usage(FILE *out)

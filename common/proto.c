@@ -19,6 +19,8 @@
  *   prog    uint            u32             progress (ppm)
  *   work    uint            u64             work
  *   text    str             4096            text
+ *   chunk   uint            u64             chunk
+ *   vers repl uint          u32             version, replication
  *   status  int             i64             status
  *   off len total   uint    u64
  *   start end age   int     i64
@@ -94,6 +96,9 @@ enum {
     F_PROG,
     F_WORK,
     F_TEXT,
+    F_CHUNK,
+    F_VERS,
+    F_REPL,
     F_COUNT
 };
 
@@ -136,6 +141,9 @@ static const field_t s_fields[F_COUNT] = {
     [F_PROG] = FLD("prog", K_U32, progress, 0),
     [F_WORK] = FLD("work", K_U64, work, 0),
     [F_TEXT] = FLD("text", K_STR, text, 4096),
+    [F_CHUNK] = FLD("chunk", K_U64, chunk, 0),
+    [F_VERS] = FLD("vers", K_U32, version, 0),
+    [F_REPL] = FLD("repl", K_U32, replication, 0),
 };
 
 #define B(f) (1ull << (f))
@@ -150,7 +158,7 @@ typedef struct {
 static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_REGISTER] = {"REGISTER",
                           B(F_HOST) | B(F_PID) | B(F_EP) | B(F_SLOTS),
-                          B(F_WID) | B(F_INC), 0},
+                          B(F_WID) | B(F_INC) | B(F_ITEMS), 0},
     [DMR_MSG_HEARTBEAT] = {"HEARTBEAT", B(F_WID) | B(F_INC),
                            B(F_RUN) | B(F_ITEMS), 0},
     [DMR_MSG_TASK_DONE] =
@@ -231,6 +239,53 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
                            0},
     [DMR_MSG_JNL_JOB_END] = {"JNL_JOB_END", B(F_JOB) | B(F_STATE) | B(F_END),
                              B(F_ERR), 0},
+    [DMR_MSG_FS_CREATE] = {"FS_CREATE", B(F_PATH) | B(F_REPL), 0, 0},
+    [DMR_MSG_FS_ALLOC] = {"FS_ALLOC", B(F_JOB), B(F_WID), 0},
+    [DMR_MSG_FS_WRITTEN] = {"FS_WRITTEN", B(F_JOB) | B(F_CHUNK) | B(F_LEN),
+                            B(F_ITEMS), 0},
+    [DMR_MSG_FS_COMMIT] = {"FS_COMMIT", B(F_JOB), 0, 0},
+    [DMR_MSG_FS_ABORT] = {"FS_ABORT", B(F_JOB), 0, 0},
+    [DMR_MSG_FS_STAT] = {"FS_STAT", B(F_PATH), B(F_FLAGS), 0},
+    [DMR_MSG_FS_RM] = {"FS_RM", B(F_PATH), B(F_FLAGS), 0},
+    [DMR_MSG_FS_BAD] = {"FS_BAD", B(F_CHUNK) | B(F_WID), B(F_ERR), 0},
+    [DMR_MSG_FS_OK] = {"FS_OK", 0,
+                       B(F_JOB) | B(F_CHUNK) | B(F_VERS) | B(F_TOTAL) |
+                           B(F_ITEMS),
+                       0},
+    [DMR_MSG_FS_FILES] = {"FS_FILES", 0, B(F_ITEMS) | B(F_TOTAL), 0},
+    [DMR_MSG_FS_FILE] = {"FS_FILE",
+                         B(F_PATH) | B(F_TOTAL) | B(F_REPL) | B(F_START),
+                         B(F_JOB), 1},
+    [DMR_MSG_CHUNK_INFO] = {"CHUNK_INFO",
+                            B(F_CHUNK) | B(F_LEN) | B(F_VERS) | B(F_PART),
+                            B(F_STATE), 1},
+    [DMR_MSG_REPLICA] = {"REPLICA", B(F_CHUNK),
+                         B(F_WID) | B(F_EP) | B(F_STATE) | B(F_VERS) | B(F_LEN),
+                         1},
+    [DMR_MSG_CHUNK_DELETE] = {"CHUNK_DELETE", B(F_CHUNK), 0, 0},
+    [DMR_MSG_REPLICATE] = {"REPLICATE",
+                           B(F_CHUNK) | B(F_VERS) | B(F_LEN) | B(F_EP) |
+                               B(F_WID),
+                           0, 0},
+    [DMR_MSG_CHUNK_ADDED] = {"CHUNK_ADDED",
+                             B(F_WID) | B(F_INC) | B(F_CHUNK) | B(F_VERS) |
+                                 B(F_LEN) | B(F_STATUS),
+                             B(F_ERR), 0},
+    [DMR_MSG_CHUNK_PUT] = {"CHUNK_PUT", B(F_CHUNK) | B(F_VERS) | B(F_OFF),
+                           B(F_BLOB) | B(F_FLAGS) | B(F_TOTAL), 0},
+    [DMR_MSG_CHUNK_ACK] = {"CHUNK_ACK", B(F_CHUNK) | B(F_OFF) | B(F_STATUS),
+                           B(F_ERR), 0},
+    [DMR_MSG_CHUNK_GET] = {"CHUNK_GET", B(F_CHUNK) | B(F_OFF) | B(F_LEN), 0, 0},
+    [DMR_MSG_CHUNK_DATA] = {"CHUNK_DATA",
+                            B(F_CHUNK) | B(F_OFF) | B(F_TOTAL) | B(F_BLOB), 0,
+                            0},
+    [DMR_MSG_JNL_FILE] = {"JNL_FILE",
+                          B(F_JOB) | B(F_PATH) | B(F_TOTAL) | B(F_REPL) |
+                              B(F_START),
+                          B(F_ITEMS), 0},
+    [DMR_MSG_JNL_FS_RM] = {"JNL_FS_RM", B(F_PATH), B(F_FLAGS), 0},
+    [DMR_MSG_JNL_FS_MV] = {"JNL_FS_MV", B(F_PATH) | B(F_OUT), 0, 0},
+    [DMR_MSG_JNL_IDS] = {"JNL_IDS", B(F_OFF), 0, 0},
 };
 
 /* An empty blob is still "present" for a required BIN; track it by the

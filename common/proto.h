@@ -72,6 +72,37 @@ typedef enum {
     DMR_MSG_JNL_ATTEMPT = 28, /* job kind task att wid state start [end ...] */
     DMR_MSG_JNL_EVENT = 29,   /* job start text */
     DMR_MSG_JNL_JOB_END = 30, /* job state end [err] */
+    /* chunk store: client -> master */
+    DMR_MSG_FS_CREATE = 31,  /* path repl */
+    DMR_MSG_FS_ALLOC = 32,   /* job(=session) [wid] */
+    DMR_MSG_FS_WRITTEN = 33, /* job chunk len items=REPLICA */
+    DMR_MSG_FS_COMMIT = 34,  /* job */
+    DMR_MSG_FS_ABORT = 35,   /* job */
+    DMR_MSG_FS_STAT = 36,    /* path flags (1 list under, 2 with chunks) */
+    DMR_MSG_FS_RM = 37,      /* path flags (1 recursive) */
+    DMR_MSG_FS_BAD = 38,     /* chunk wid err */
+    /* chunk store: master -> client */
+    DMR_MSG_FS_OK = 39,    /* [job chunk vers total items=REPLICA] */
+    DMR_MSG_FS_FILES = 40, /* items=FS_FILE, CHUNK_INFO, REPLICA */
+    /* list items */
+    DMR_MSG_FS_FILE = 41,    /* path total repl start [job] */
+    DMR_MSG_CHUNK_INFO = 42, /* chunk len vers part [state] */
+    DMR_MSG_REPLICA = 43,    /* chunk [wid ep state vers len] */
+    /* chunk store: master -> worker */
+    DMR_MSG_CHUNK_DELETE = 44, /* chunk */
+    DMR_MSG_REPLICATE = 45,    /* chunk vers len ep wid */
+    /* chunk store: worker -> master */
+    DMR_MSG_CHUNK_ADDED = 46, /* wid inc chunk vers len status [err] */
+    /* chunk store: client -> worker, and back */
+    DMR_MSG_CHUNK_PUT = 47,  /* chunk vers off [blob flags total] */
+    DMR_MSG_CHUNK_ACK = 48,  /* chunk off status [err] */
+    DMR_MSG_CHUNK_GET = 49,  /* chunk off len */
+    DMR_MSG_CHUNK_DATA = 50, /* chunk off total blob */
+    /* master journal: chunk store */
+    DMR_MSG_JNL_FILE = 51,  /* job(=file id) path total repl start items */
+    DMR_MSG_JNL_FS_RM = 52, /* path flags */
+    DMR_MSG_JNL_FS_MV = 53, /* path out(=new path) */
+    DMR_MSG_JNL_IDS = 54,   /* off(=id limit) */
     DMR_MSG_TYPE_COUNT
 } dmr_msg_type_t;
 
@@ -118,6 +149,9 @@ struct dmr_msg {
     uint32_t progress;     /* "prog"  task progress, parts per million */
     uint64_t work;         /* "work"  units of work done, grows while alive */
     const char *text;      /* "text"  a line of prose (events) */
+    uint64_t chunk;        /* "chunk" chunk id */
+    uint32_t version;      /* "vers"  chunk version */
+    uint32_t replication;  /* "repl"  replicas wanted */
     uint32_t flags;        /* "flags" job flags from the job object */
     int64_t status;        /* "status" 0 or a DMR_E* / exit status */
     uint64_t offset;       /* "off" */

@@ -279,3 +279,29 @@ const char *dmr_exe_dir(void)
         *slash = '\0';
     return dir;
 }
+
+/* Parses "123", "64k", "10M", "1g". */
+int dmr_parse_size(const char *s, uint64_t *out)
+{
+    char tmp[32];
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof tmp)
+        return DMR_EINVAL;
+    memcpy(tmp, s, n + 1);
+    uint64_t mult = 1;
+    switch (tmp[n - 1]) {
+    case 'k':
+    case 'K': mult = 1ULL << 10; break;
+    case 'm':
+    case 'M': mult = 1ULL << 20; break;
+    case 'g':
+    case 'G': mult = 1ULL << 30; break;
+    }
+    if (mult > 1)
+        tmp[n - 1] = '\0';
+    uint64_t v;
+    if (dmr_parse_u64(tmp, &v) != 0 || v > UINT64_MAX / mult)
+        return DMR_EINVAL;
+    *out = v * mult;
+    return 0;
+}

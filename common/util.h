@@ -50,6 +50,8 @@ void dmr_sha256_hex(const void *data, size_t len, char hex[65]);
 /* Parses a whole decimal string into *out; DMR_EINVAL on junk or overflow. */
 int dmr_parse_i64(const char *s, int64_t *out);
 int dmr_parse_u64(const char *s, uint64_t *out);
+/* Parses a byte count: "123", "64k", "10M", "1g" (binary units). */
+int dmr_parse_size(const char *s, uint64_t *out);
 
 /* Directory of the running executable (from /proc/self/exe). Static. */
 const char *dmr_exe_dir(void);

@@ -233,6 +233,7 @@ int dmr_m_finish(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t, uint32_t n,
 static void s_worker_lost(dmr_master_t *ms, dmr_mworker_t *w, const char *why)
 {
     w->alive = 0;
+    dmr_m_fs_worker_lost(ms, w);
     uint32_t total = 0;
     for (size_t j = 0; j < ms->njobs; j++) {
         dmr_job_t *job = ms->jobs[j];
@@ -365,6 +366,7 @@ static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
     r.inc = w->inc;
     r.interval = (uint32_t)ms->cfg->heartbeat_ms;
     dmr_m_send(ms, from, &r);
+    dmr_m_fs_register(ms, w, m);
 }
 
 /* A message from a worker we do not know (or know as dead) gets ERROR
@@ -694,6 +696,8 @@ static void s_dispatch(dmr_master_t *ms, const dmr_peer_t *from,
     case DMR_MSG_JOBS: s_on_jobs(ms, from); break;
     case DMR_MSG_WORKERS: s_on_workers(ms, from); break;
     default:
+        if (dmr_m_fs_dispatch(ms, from, m))
+            break;
         dmr_warn("net", "dropping unexpected %s message",
                  dmr_msg_type_name(m->type));
         s_reply_error(ms, from, DMR_EPROTO, "unexpected message type");
@@ -711,6 +715,8 @@ static void s_destroy(dmr_master_t *ms)
     free(ms->jobs);
     free(ms->workers);
     free(ms->jobs_dir);
+    free(ms->copies);
+    dmr_ns_destroy(&ms->ns);
     dmr_journal_close(&ms->jnl);
     dmr_net_close(&ms->sock);
     if (ms->zctx)
@@ -719,7 +725,7 @@ static void s_destroy(dmr_master_t *ms)
 
 int dmr_master_run(const dmr_master_config_t *cfg)
 {
-    dmr_master_t ms = {.cfg = cfg, .next_job = 1};
+    dmr_master_t ms = {.cfg = cfg, .next_job = 1, .ns = dmr_ns_new()};
     int rc = 0, lockfd = -1;
     ms.jobs_dir = dmr_sprintf("%s/jobs", cfg->data_dir);
     if (dmr_mkdirs(ms.jobs_dir) != 0) {
@@ -774,7 +780,7 @@ int dmr_master_run(const dmr_master_config_t *cfg)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int64_t next_cron = dmr_now_ms();
+    int64_t next_cron = dmr_now_ms(), next_fs = next_cron;
     while (!s_stop) {
         int64_t wait = next_cron - dmr_now_ms();
         if (wait < 0)
@@ -806,6 +812,10 @@ int dmr_master_run(const dmr_master_config_t *cfg)
             s_detect(&ms);
             dmr_m_watch_tasks(&ms);
             dmr_m_schedule(&ms);
+            if (dmr_now_ms() >= next_fs) {
+                dmr_m_fs_cron(&ms);
+                next_fs = dmr_now_ms() + 500;
+            }
             next_cron = dmr_now_ms() + CRON_MS;
         } else {
             dmr_m_schedule(&ms);

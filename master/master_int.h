@@ -14,6 +14,7 @@
 #include "master/detector.h"
 #include "master/job.h"
 #include "master/master.h"
+#include "master/ns.h"
 
 typedef struct {
     char wid[32];
@@ -31,6 +32,12 @@ typedef struct {
 } dmr_mworker_t;
 
 typedef struct {
+    uint64_t chunk;
+    char wid[32];    /* the worker making the copy */
+    int64_t started; /* monotonic ms */
+} dmr_m_copy_t;
+
+typedef struct {
     const dmr_master_config_t *cfg;
     void *zctx;
     void *sock;
@@ -41,9 +48,13 @@ typedef struct {
     dmr_job_t **jobs;
     size_t njobs;
     uint64_t next_job;
-    char *jobs_dir;     /* data_dir/jobs: job objects by hash */
-    dmr_journal_t *jnl; /* data_dir/journal */
-    int replaying;      /* no journal writes, no messages */
+    char *jobs_dir;       /* data_dir/jobs: job objects by hash */
+    dmr_journal_t *jnl;   /* data_dir/journal */
+    int replaying;        /* no journal writes, no messages */
+    dmr_ns_t *ns;         /* the chunk store's namespace */
+    dmr_m_copy_t *copies; /* chunk copies in flight */
+    size_t ncopies;
+    size_t place_next; /* rotation for replica placement */
 } dmr_master_t;
 
 /* master.c */
@@ -74,6 +85,16 @@ void dmr_m_watch_tasks(dmr_master_t *ms);
 int dmr_m_cancel(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t,
                  dmr_attempt_t *a, dmr_att_state_t state, const char *why);
 
+/* fs.c */
+/* Handles a chunk-store message; 0 if m is not one. */
+int dmr_m_fs_dispatch(dmr_master_t *ms, const dmr_peer_t *from,
+                      const dmr_msg_t *m);
+/* The replicas a registering worker reports. */
+void dmr_m_fs_register(dmr_master_t *ms, dmr_mworker_t *w, const dmr_msg_t *m);
+void dmr_m_fs_worker_lost(dmr_master_t *ms, dmr_mworker_t *w);
+/* Expiry, garbage, surplus and re-replication. */
+void dmr_m_fs_cron(dmr_master_t *ms);
+
 /* recover.c */
 /* Opens data_dir/journal and replays it into ms. */
 int dmr_m_recover(dmr_master_t *ms);
@@ -84,5 +105,9 @@ void dmr_m_log_attempt(dmr_master_t *ms, const dmr_job_t *job,
 void dmr_m_log_event(dmr_master_t *ms, const dmr_job_t *job,
                      const dmr_job_event_t *e);
 void dmr_m_log_end(dmr_master_t *ms, const dmr_job_t *job);
+void dmr_m_log_file(dmr_master_t *ms, const dmr_ns_file_t *f);
+void dmr_m_log_fs_rm(dmr_master_t *ms, const char *path, int recursive);
+void dmr_m_log_fs_mv(dmr_master_t *ms, const char *from, const char *to);
+void dmr_m_log_ids(dmr_master_t *ms, uint64_t limit);
 
 #endif

@@ -125,7 +125,82 @@ void dmr_m_log_end(dmr_master_t *ms, const dmr_job_t *job)
     s_append(ms, &m, 1);
 }
 
+void dmr_m_log_file(dmr_master_t *ms, const dmr_ns_file_t *f)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_JNL_FILE);
+    m.job = f->id;
+    m.path = f->path;
+    m.total = f->size;
+    m.replication = f->replication;
+    m.start_ms = f->mtime_ms;
+    m.items = dmr_calloc(f->nchunks + 1, sizeof *m.items);
+    for (uint32_t i = 0; i < f->nchunks; i++) {
+        const dmr_ns_chunk_t *c = dmr_ns_chunk(ms->ns, f->chunks[i]);
+        dmr_msg_t *it = &m.items[m.nitems++];
+        dmr_msg_init(it, DMR_MSG_CHUNK_INFO);
+        it->chunk = f->chunks[i];
+        it->length = c ? c->length : 0;
+        it->version = c ? c->version : 1;
+        it->part = i;
+    }
+    s_append(ms, &m, 1);
+    free(m.items);
+}
+
+void dmr_m_log_fs_rm(dmr_master_t *ms, const char *path, int recursive)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_JNL_FS_RM);
+    m.path = path;
+    m.flags = recursive ? 1 : 0;
+    s_append(ms, &m, 1);
+}
+
+void dmr_m_log_fs_mv(dmr_master_t *ms, const char *from, const char *to)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_JNL_FS_MV);
+    m.path = from;
+    m.output = to;
+    s_append(ms, &m, 1);
+}
+
+void dmr_m_log_ids(dmr_master_t *ms, uint64_t limit)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_JNL_IDS);
+    m.offset = limit;
+    s_append(ms, &m, 1);
+}
+
 /* -------------------------------------------------------------- replay */
+
+static int s_replay_file(dmr_master_t *ms, const dmr_msg_t *m)
+{
+    size_t n = m->nitems;
+    uint64_t *ids = dmr_calloc(n + 1, sizeof *ids);
+    uint64_t *lens = dmr_calloc(n + 1, sizeof *lens);
+    uint32_t *vers = dmr_calloc(n + 1, sizeof *vers);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m->items[i].type != DMR_MSG_CHUNK_INFO) {
+            rc = DMR_EINVAL;
+            break;
+        }
+        ids[i] = m->items[i].chunk;
+        lens[i] = m->items[i].length;
+        vers[i] = m->items[i].version;
+    }
+    if (rc == 0)
+        rc = dmr_ns_restore_file(ms->ns, m->job, m->path, m->total,
+                                 m->replication, m->start_ms, ids, lens, vers,
+                                 (uint32_t)n);
+    free(ids);
+    free(lens);
+    free(vers);
+    return rc;
+}
 
 static int s_att_state(const char *name, dmr_att_state_t *out)
 {
@@ -256,6 +331,19 @@ static int s_replay(void *arg, const void *data, size_t len)
         job->error = m.error ? dmr_strdup(m.error) : NULL;
         job->ended = 1;
         break;
+    case DMR_MSG_JNL_FILE:
+        if (s_replay_file(ms, &m) != 0)
+            rp->skipped++;
+        break;
+    case DMR_MSG_JNL_FS_RM:
+        if (dmr_ns_remove(ms->ns, m.path, (m.flags & 1) != 0) < 0)
+            rp->skipped++;
+        break;
+    case DMR_MSG_JNL_FS_MV:
+        if (dmr_ns_rename(ms->ns, m.path, m.output) != 0)
+            rp->skipped++;
+        break;
+    case DMR_MSG_JNL_IDS: dmr_ns_reserve_ids(ms->ns, m.offset); break;
     default:
         dmr_warn("journal",
                  "record %llu is a %s, not a journal record; "
@@ -301,6 +389,11 @@ int dmr_m_recover(dmr_master_t *ms)
         free(path);
         return rc;
     }
+    dmr_ns_replayed(ms->ns);
+    /* Garbage of the replay (files removed) has no replicas to delete:
+     * locations come from the workers, which report what they hold. */
+    dmr_ns_chunk_t *g;
+    dmr_ns_chunks_free(g, dmr_ns_take_garbage(ms->ns, &g));
     if (info.dropped)
         dmr_warn("journal", "%s: dropped %llu bytes of torn tail (%s)", path,
                  (unsigned long long)info.dropped, info.why);

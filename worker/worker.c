@@ -37,6 +37,7 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "shuffle/run.h"
+#include "worker/chunkserver.h"
 #include "worker/task.h"
 
 #define REGISTER_RETRY_MS 1000
@@ -94,6 +95,7 @@ typedef struct {
     int64_t fetch_sent;
     run_index_t idx[INDEX_CACHE];
     char *cache_dir, *jobs_dir;
+    dmr_cs_t *cs; /* chunk replicas */
 } worker_t;
 
 static volatile sig_atomic_t s_stop;
@@ -124,7 +126,9 @@ static void s_register(worker_t *w)
         m.wid = w->wid;
         m.inc = w->inc;
     }
+    m.nitems = dmr_cs_report(w->cs, &m.items);
     s_send_master(w, &m);
+    free(m.items);
     w->next_register = dmr_now_ms() + REGISTER_RETRY_MS;
 }
 
@@ -698,6 +702,8 @@ static void s_from_master(worker_t *w, const dmr_msg_t *m)
         break;
     case DMR_MSG_JOB_BLOB: s_on_job_blob(w, m); break;
     case DMR_MSG_CANCEL: s_on_cancel(w, m); break;
+    case DMR_MSG_CHUNK_DELETE: dmr_cs_delete(w->cs, m->chunk); break;
+    case DMR_MSG_REPLICATE: dmr_cs_replicate(w->cs, m); break;
     case DMR_MSG_ERROR:
         if (m->status == DMR_ENOENT && w->registered) {
             dmr_warn("worker",
@@ -724,8 +730,30 @@ static void s_from_master(worker_t *w, const dmr_msg_t *m)
     }
 }
 
+static void s_copy_done(void *arg, uint64_t chunk, uint32_t version,
+                        uint64_t length, int status, const char *err)
+{
+    worker_t *w = arg;
+    if (status)
+        dmr_warn("chunks", "copy of chunk %016llx failed: %s",
+                 (unsigned long long)chunk, err);
+    if (!w->registered)
+        return;
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_CHUNK_ADDED);
+    m.wid = w->wid;
+    m.inc = w->inc;
+    m.chunk = chunk;
+    m.version = version;
+    m.length = length;
+    m.status = status;
+    m.error = err;
+    s_send_master(w, &m);
+}
+
 static void s_cron(worker_t *w)
 {
+    dmr_cs_cron(w->cs, s_copy_done, w);
     int64_t now = dmr_now_ms();
     if (!w->registered && now >= w->next_register)
         s_register(w);
@@ -782,6 +810,7 @@ static void s_destroy(worker_t *w)
     free(w->children);
     free(w->pending);
     s_drop_index(w, 0);
+    dmr_cs_close(&w->cs);
     free(w->cache_dir);
     free(w->jobs_dir);
     dmr_net_close(&w->master);
@@ -798,7 +827,8 @@ int dmr_worker_run(const dmr_worker_config_t *cfg)
     w.jobs_dir = dmr_sprintf("%s/jobs", cfg->data_dir);
     /* Intermediate files of an earlier run are never trusted. */
     dmr_rmtree(w.jobs_dir);
-    if (dmr_mkdirs(w.cache_dir) != 0 || dmr_mkdirs(w.jobs_dir) != 0) {
+    if (dmr_mkdirs(w.cache_dir) != 0 || dmr_mkdirs(w.jobs_dir) != 0 ||
+        dmr_cs_open(cfg->data_dir, &w.cs) != 0) {
         dmr_error("worker", "cannot create data directory %s: %s",
                   cfg->data_dir, strerror(errno));
         rc = DMR_EIO;
@@ -883,6 +913,8 @@ int dmr_worker_run(const dmr_worker_config_t *cfg)
                 }
                 if (m.type == DMR_MSG_FETCH)
                     s_serve_fetch(&w, &from, &m);
+                else if (dmr_cs_serve(w.cs, w.shuffle, &from, &m))
+                    ;
                 else
                     dmr_warn("net",
                              "dropping unexpected %s on the shuffle port",
