@@ -20,6 +20,7 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "jobs/dmr_job.h"
+#include "storage/dfs.h"
 #include "storage/input.h"
 
 static const dmr_opt_t s_opts[] = {
@@ -153,6 +154,93 @@ static int s_prepare_output(const char *dir, int overwrite)
     }
     if (d)
         closedir(d);
+    return 0;
+}
+
+/* Appends the files of the store paths (files, or directories listed
+ * recursively, skipping names that start with '_' or '.') to *files. */
+static int s_store_inputs(dmr_dfs_t *d, const char *const *paths, size_t n,
+                          dmr_input_file_t **files, size_t *nfiles)
+{
+    for (size_t i = 0; i < n; i++) {
+        char err[1024];
+        dmr_dfs_file_t *fs;
+        size_t nf;
+        int is_dir;
+        if (dmr_dfs_stat(d, paths[i] + 4, 1, 0, &fs, &nf, &is_dir, err,
+                         sizeof err) != 0) {
+            fprintf(stderr, "dmr submit: input %s: %s\n", paths[i], err);
+            return 1;
+        }
+        size_t added = 0;
+        for (size_t k = 0; k < nf; k++) {
+            const char *base = strrchr(fs[k].path, '/');
+            base = base ? base + 1 : fs[k].path;
+            if (is_dir && (base[0] == '_' || base[0] == '.'))
+                continue;
+            *files = dmr_realloc(*files, (*nfiles + 1) * sizeof **files);
+            dmr_input_file_t *f = &(*files)[(*nfiles)++];
+            memset(f, 0, sizeof *f);
+            f->path = dmr_sprintf("dmr:%s", fs[k].path);
+            f->name = dmr_strdup(f->path);
+            f->size = fs[k].size;
+            added++;
+        }
+        dmr_dfs_files_free(fs, nf);
+        if (added == 0) {
+            fprintf(stderr, "dmr submit: input %s holds no files\n", paths[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The store version of s_prepare_output: a missing or empty directory is
+ * fine; an earlier job's output goes with --overwrite; anything else is
+ * refused. */
+static int s_prepare_store_output(dmr_dfs_t *d, const char *out, int overwrite)
+{
+    char err[1024];
+    dmr_dfs_file_t *fs;
+    size_t nf;
+    int is_dir;
+    int rc = dmr_dfs_stat(d, out + 4, 1, 0, &fs, &nf, &is_dir, err, sizeof err);
+    if (rc == DMR_ENOENT)
+        return 0;
+    if (rc) {
+        fprintf(stderr, "dmr submit: output %s: %s\n", out, err);
+        return 1;
+    }
+    size_t foreign = 0;
+    size_t plen = strlen(out + 4);
+    for (size_t i = 0; i < nf; i++) {
+        const char *rel = fs[i].path + plen + 1;
+        if (!is_dir ||
+            !(strncmp(rel, "part-", 5) == 0 || !strcmp(rel, "_SUCCESS") ||
+              !strncmp(rel, "_temporary/", 11)))
+            foreign++;
+    }
+    dmr_dfs_files_free(fs, nf);
+    if (!is_dir) {
+        fprintf(stderr, "dmr submit: output %s is a file\n", out);
+        return 1;
+    }
+    if (nf == 0)
+        return 0;
+    if (!overwrite || foreign) {
+        fprintf(stderr,
+                foreign && overwrite
+                    ? "dmr submit: output %s holds files that are not job "
+                      "output; refusing to overwrite it\n"
+                    : "dmr submit: output %s is not empty (use --overwrite "
+                      "to replace an earlier job's output)\n",
+                out);
+        return 1;
+    }
+    if (dmr_dfs_rm(d, out + 4, 1, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "dmr submit: cannot remove %s: %s\n", out, err);
+        return 1;
+    }
     return 0;
 }
 
@@ -314,6 +402,7 @@ int dmr_cmd_submit(int argc, char **argv)
     char **kvcopies = NULL;
     dmr_msg_t *items = NULL;
     dmr_client_t cl = {0};
+    dmr_dfs_t *dfs = NULL;
     code = 2;
 
     if (!output) {
@@ -371,26 +460,62 @@ int dmr_cmd_submit(int argc, char **argv)
         params[i].val = eq + 1;
     }
 
+    /* Local paths and store paths (dmr:/...) go their own ways. */
     paths = dmr_calloc(npaths, sizeof *paths);
-    for (size_t i = 0; i < inputs->nlist; i++)
-        paths[i] = inputs->list[i];
-    for (size_t i = 1; i < a.npos; i++)
-        paths[inputs->nlist + i - 1] = a.pos[i];
+    const char **spaths = dmr_calloc(npaths, sizeof *spaths);
+    size_t nlocal = 0, nstore = 0;
+    for (size_t i = 0; i < npaths; i++) {
+        const char *p =
+            i < inputs->nlist ? inputs->list[i] : a.pos[i - inputs->nlist + 1];
+        if (!strncmp(p, "dmr:", 4))
+            spaths[nstore++] = p;
+        else
+            paths[nlocal++] = p;
+    }
+    int store_out = !strncmp(output, "dmr:", 4);
     char err[4096];
-    if (dmr_input_expand(paths, npaths, &files, &nfiles, err, sizeof err) !=
-        0) {
+    if (nlocal > 0 && dmr_input_expand(paths, nlocal, &files, &nfiles, err,
+                                       sizeof err) != 0) {
         fprintf(stderr, "dmr submit: %s\n", err);
+        free(spaths);
         goto out;
     }
-    outabs = s_abs_path(output);
-    if (s_prepare_output(outabs, (int)dmr_args_get(c, &a, "overwrite")->num)) {
-        code = 2;
-        goto out;
+    if (nstore > 0 || store_out) {
+        dmr_client_t sc;
+        int bad = dmr_client_open(&sc, dmr_args_get(c, &a, "master")->str);
+        if (!bad && dmr_dfs_open(sc.endpoint, &dfs, err, sizeof err) != 0) {
+            fprintf(stderr, "dmr submit: %s\n", err);
+            bad = 1;
+        }
+        dmr_client_close(&sc);
+        if (!bad)
+            bad = s_store_inputs(dfs, spaths, nstore, &files, &nfiles);
+        if (bad) {
+            free(spaths);
+            code = 1;
+            goto out;
+        }
     }
-    char *canon = realpath(outabs, NULL);
-    if (canon) {
-        free(outabs);
-        outabs = canon;
+    free(spaths);
+    if (store_out) {
+        outabs = dmr_strdup(output);
+        if (s_prepare_store_output(
+                dfs, outabs, (int)dmr_args_get(c, &a, "overwrite")->num)) {
+            code = 2;
+            goto out;
+        }
+    } else {
+        outabs = s_abs_path(output);
+        if (s_prepare_output(outabs,
+                             (int)dmr_args_get(c, &a, "overwrite")->num)) {
+            code = 2;
+            goto out;
+        }
+        char *canon = realpath(outabs, NULL);
+        if (canon) {
+            free(outabs);
+            outabs = canon;
+        }
     }
     items = dmr_calloc(nfiles + 1, sizeof *items);
     for (size_t i = 0; i < nfiles; i++) {
@@ -436,6 +561,7 @@ out:
         free(kvcopies[i]);
     free(kvcopies);
     dmr_client_close(&cl);
+    dmr_dfs_close(&dfs);
     dmr_input_files_free(files, nfiles);
     free(items);
     free(paths);

@@ -204,8 +204,8 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
                             B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_PART) |
                                 B(F_OFF) | B(F_TOTAL) | B(F_BLOB),
                             0, 0},
-    [DMR_MSG_FILE_INFO] = {"FILE_INFO", B(F_PATH) | B(F_NAME) | B(F_TOTAL), 0,
-                           1},
+    [DMR_MSG_FILE_INFO] = {"FILE_INFO", B(F_PATH) | B(F_NAME) | B(F_TOTAL),
+                           B(F_LEN), 1},
     [DMR_MSG_MAP_LOC] = {"MAP_LOC", B(F_TASK) | B(F_ATT) | B(F_EP) | B(F_WID),
                          0, 1},
     [DMR_MSG_ATTEMPT_INFO] = {"ATTEMPT_INFO",

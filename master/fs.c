@@ -30,6 +30,8 @@
 #define COPIES_PER_WORKER 2
 #define ID_BLOCK 4096
 
+static int s_late_output(dmr_master_t *ms, const char *path);
+
 static void s_reply_error(dmr_master_t *ms, const dmr_peer_t *to, int status,
                           const char *text)
 {
@@ -82,6 +84,11 @@ static void s_on_create(dmr_master_t *ms, const dmr_peer_t *from,
 {
     char err[DMR_NS_PATH_MAX + 128];
     uint64_t session;
+    if (s_late_output(ms, m->path)) {
+        s_reply_error(ms, from, DMR_EEXIST,
+                      "the job that wrote there has ended");
+        return;
+    }
     s_reserve(ms);
     int rc = dmr_ns_create(ms->ns, m->path, m->replication, dmr_now_ms(),
                            &session, err, sizeof err);
@@ -504,6 +511,123 @@ int dmr_m_fs_dispatch(dmr_master_t *ms, const dmr_peer_t *from,
     case DMR_MSG_FS_RM: s_on_rm(ms, from, m); return 1;
     case DMR_MSG_FS_BAD: s_on_bad(ms, from, m); return 1;
     case DMR_MSG_CHUNK_ADDED: s_on_added(ms, m); return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+int dmr_m_fs_input(dmr_master_t *ms, dmr_msg_t *item, char *err, size_t errlen)
+{
+    char path[DMR_NS_PATH_MAX + 1];
+    if (dmr_ns_normalize(item->path, path, sizeof path, err, errlen))
+        return DMR_EINVAL;
+    dmr_ns_file_t *f = dmr_ns_lookup(ms->ns, path);
+    if (!f) {
+        dmr_errf(err, errlen, "input %s: no such file in the store",
+                 item->path);
+        return DMR_ENOENT;
+    }
+    item->total = f->size;
+    dmr_ns_chunk_t *c = f->nchunks ? dmr_ns_chunk(ms->ns, f->chunks[0]) : NULL;
+    /* One split per chunk: every chunk but the last is full. */
+    item->length = c && c->length ? c->length : (f->size ? f->size : 1);
+    return 0;
+}
+
+/* The store path of a job's output part or marker, normalized. */
+static int s_out_path(const dmr_job_t *job, const char *suffix, char *out,
+                      size_t outlen)
+{
+    char tmp[DMR_NS_PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, "%s/%s", job->output, suffix);
+    return dmr_ns_normalize(tmp, out, outlen, NULL, 0);
+}
+
+int dmr_m_fs_commit_part(dmr_master_t *ms, const dmr_job_t *job, uint32_t task,
+                         uint32_t attempt, char *err, size_t errlen)
+{
+    char name[64], from[DMR_NS_PATH_MAX + 1], to[DMR_NS_PATH_MAX + 1];
+    snprintf(name, sizeof name, "_temporary/part-%05u.%u", task, attempt);
+    if (s_out_path(job, name, from, sizeof from) != 0)
+        return DMR_EINVAL;
+    snprintf(name, sizeof name, "part-%05u", task);
+    if (s_out_path(job, name, to, sizeof to) != 0)
+        return DMR_EINVAL;
+    int rc = dmr_ns_rename(ms->ns, from, to);
+    if (rc) {
+        dmr_errf(err, errlen, "cannot commit dmr:%s as dmr:%s: %s", from, to,
+                 rc == DMR_ENOENT ? "it is not in the store"
+                                  : dmr_strerror(rc));
+        return rc;
+    }
+    dmr_m_log_fs_mv(ms, from, to);
+    return 0;
+}
+
+void dmr_m_fs_job_end(dmr_master_t *ms, dmr_job_t *job)
+{
+    char tmp[DMR_NS_PATH_MAX + 1], ok[DMR_NS_PATH_MAX + 1];
+    if (s_out_path(job, "_temporary", tmp, sizeof tmp) == 0 &&
+        dmr_ns_remove(ms->ns, tmp, 1) > 0)
+        dmr_m_log_fs_rm(ms, tmp, 1);
+    if (job->state != DMR_JOB_SUCCEEDED ||
+        s_out_path(job, "_SUCCESS", ok, sizeof ok) != 0)
+        return;
+    uint64_t session;
+    dmr_ns_file_t *f;
+    char err[DMR_NS_PATH_MAX + 128];
+    s_reserve(ms);
+    if (dmr_ns_create(ms->ns, ok, 1, dmr_now_ms(), &session, err, sizeof err) !=
+            0 ||
+        dmr_ns_commit(ms->ns, session, dmr_wall_ms(), &f, err, sizeof err) !=
+            0) {
+        job->state = DMR_JOB_FAILED;
+        free(job->error);
+        job->error = dmr_sprintf("cannot write dmr:%s: %s", ok, err);
+        return;
+    }
+    dmr_m_log_file(ms, f);
+}
+
+int dmr_m_fs_local(dmr_master_t *ms, const dmr_job_t *job, uint32_t map,
+                   const char *wid)
+{
+    const dmr_split_t *sp = &job->splits[map];
+    const dmr_input_file_t *in = &job->files[sp->file];
+    if (strncmp(in->path, "dmr:", 4) != 0)
+        return 0;
+    char path[DMR_NS_PATH_MAX + 1];
+    if (dmr_ns_normalize(in->path, path, sizeof path, NULL, 0) != 0)
+        return 0;
+    dmr_ns_file_t *f = dmr_ns_lookup(ms->ns, path);
+    if (!f || f->nchunks == 0)
+        return 0;
+    uint64_t k = in->block ? sp->offset / in->block : 0;
+    if (k >= f->nchunks)
+        k = f->nchunks - 1;
+    dmr_ns_chunk_t *c = dmr_ns_chunk(ms->ns, f->chunks[k]);
+    for (uint32_t i = 0; c && i < c->nlocs; i++)
+        if (!strcmp(c->locs[i], wid))
+            return 1;
+    return 0;
+}
+
+/* A write under the _temporary directory of a job that has ended would
+ * leave litter next to its _SUCCESS: refused. */
+static int s_late_output(dmr_master_t *ms, const char *path)
+{
+    char tmp[DMR_NS_PATH_MAX + 1], norm[DMR_NS_PATH_MAX + 1];
+    if (dmr_ns_normalize(path, norm, sizeof norm, NULL, 0) != 0)
+        return 0;
+    for (size_t i = 0; i < ms->njobs; i++) {
+        const dmr_job_t *job = ms->jobs[i];
+        if (!job->store_out || !job->ended ||
+            s_out_path(job, "_temporary", tmp, sizeof tmp) != 0)
+            continue;
+        size_t n = strlen(tmp);
+        if (!strncmp(norm, tmp, n) && norm[n] == '/')
+            return 1;
     }
     return 0;
 }

@@ -77,6 +77,7 @@ int dmr_job_new(uint64_t id, const dmr_msg_t *m, int64_t now, dmr_job_t **out,
     job->name = dmr_strdup(m->name);
     job->hash = dmr_strdup(m->hash);
     job->output = dmr_strdup(m->output);
+    job->store_out = !strncmp(job->output, "dmr:", 4);
     job->nreduce = m->nreduce;
     job->flags = m->flags;
     job->nparams = m->nparams;
@@ -91,6 +92,8 @@ int dmr_job_new(uint64_t id, const dmr_msg_t *m, int64_t now, dmr_job_t **out,
         job->files[i].path = dmr_strdup(m->items[i].path);
         job->files[i].name = dmr_strdup(m->items[i].name);
         job->files[i].size = m->items[i].total;
+        job->files[i].block = m->items[i].length;
+        job->store_in |= !strncmp(job->files[i].path, "dmr:", 4);
     }
     size_t nsplits = 0;
     int rc = dmr_input_cut(job->files, job->nfiles, split_mb << 20, (int)whole,
@@ -406,10 +409,34 @@ static void s_add_counters(dmr_job_t *job, const dmr_task_t *t)
     }
 }
 
+static void s_set_counter(dmr_job_t *job, const char *name, uint64_t v)
+{
+    dmr_task_t one = {0};
+    dmr_counter_t c = {name, v};
+    one.ctr = &c;
+    one.nctr = 1;
+    s_add_counters(job, &one);
+}
+
 void dmr_job_sum_counters(dmr_job_t *job)
 {
     for (size_t i = 0; i < job->ncounters; i++)
         job->counters[i].value = 0;
+    if (job->store_in) {
+        /* The share of map tasks that ran where their chunk is. */
+        uint64_t local = 0, remote = 0;
+        for (uint32_t i = 0; i < job->nmap; i++) {
+            const dmr_task_t *t = &job->maps[i];
+            const dmr_attempt_t *a =
+                t->state == DMR_TASK_DONE ? &t->att[t->out_att - 1] : NULL;
+            if (a && a->local)
+                local++;
+            else if (a)
+                remote++;
+        }
+        s_set_counter(job, "data_local_map_tasks", local);
+        s_set_counter(job, "remote_map_tasks", remote);
+    }
     for (uint32_t i = 0; i < job->nmap; i++)
         if (job->maps[i].state == DMR_TASK_DONE)
             s_add_counters(job, &job->maps[i]);

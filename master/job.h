@@ -46,6 +46,7 @@ typedef struct {
     dmr_att_state_t state;
     char *error;
     int speculative;     /* a backup of a slow attempt */
+    int local;           /* a map run where a replica of its chunk is */
     uint32_t ppm;        /* latest progress, parts per million */
     uint64_t work;       /* latest work counter */
     char phase[16];      /* "map", "fetch", "reduce", ... */
@@ -102,6 +103,8 @@ typedef struct {
     int speculative;         /* -D speculative (default 1) */
     int64_t task_timeout_ms; /* -D task_timeout_ms; 0: the master's */
     int ended;               /* end handled: _SUCCESS written, journaled */
+    int store_in;            /* some input is a dmr:/ file */
+    int store_out;           /* the output is a dmr:/ directory */
 } dmr_job_t;
 
 /* Builds a job from a SUBMIT (or journaled JNL_JOB) message. Reserved

@@ -139,10 +139,13 @@ void dmr_m_job_finished(dmr_master_t *ms, dmr_job_t *job)
                                  "the job ended");
         }
     }
+    if (job->store_out)
+        dmr_m_fs_job_end(ms, job);
     char *tmp = dmr_sprintf("%s/_temporary", job->output);
-    dmr_rmtree(tmp);
+    if (!job->store_out)
+        dmr_rmtree(tmp);
     free(tmp);
-    if (job->state == DMR_JOB_SUCCEEDED) {
+    if (job->state == DMR_JOB_SUCCEEDED && !job->store_out) {
         char *ok = dmr_sprintf("%s/_SUCCESS", job->output);
         if (dmr_write_file_atomic(ok, "", 0) != 0) {
             job->state = DMR_JOB_FAILED;
@@ -453,7 +456,16 @@ static void s_on_task_done(dmr_master_t *ms, const dmr_peer_t *from,
         return; /* stale: the attempt was given up already */
     const char *kind = s_kind(m->kind);
     if (m->status == 0 && t->kind == DMR_TASK_REDUCE &&
-        t->state != DMR_TASK_DONE) {
+        t->state != DMR_TASK_DONE && job->store_out) {
+        char err[DMR_NS_PATH_MAX * 2 + 128];
+        if (dmr_m_fs_commit_part(ms, job, t->index, m->attempt, err,
+                                 sizeof err) != 0) {
+            dmr_m_finish(ms, job, t, m->attempt, DMR_ATT_FAILED, err, NULL,
+                         NULL);
+            return;
+        }
+    } else if (m->status == 0 && t->kind == DMR_TASK_REDUCE &&
+               t->state != DMR_TASK_DONE) {
         /* Commit: the master alone renames an attempt's file into place,
          * so only the first attempt to finish ever publishes. */
         char *tmp = dmr_sprintf("%s/_temporary/part-%05u.%u", job->output,
@@ -543,9 +555,26 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
                       "job object does not match its hash");
         return;
     }
+    /* Inputs in the store: their size and chunking come from the
+     * namespace, not from the client. */
+    dmr_msg_t sub = *m;
+    dmr_msg_t *items = dmr_calloc(m->nitems + 1, sizeof *items);
+    for (size_t i = 0; i < m->nitems; i++) {
+        items[i] = m->items[i];
+        if (items[i].type == DMR_MSG_FILE_INFO &&
+            !strncmp(items[i].path, "dmr:", 4) &&
+            dmr_m_fs_input(ms, &items[i], err, sizeof err) != 0) {
+            s_reply_error(ms, from, DMR_ENOENT, err);
+            free(items);
+            return;
+        }
+    }
+    sub.items = items;
     dmr_job_t *job = NULL;
-    if (dmr_job_new(ms->next_job, m, dmr_wall_ms(), &job, err, sizeof err) !=
-        0) {
+    int nrc =
+        dmr_job_new(ms->next_job, &sub, dmr_wall_ms(), &job, err, sizeof err);
+    free(items);
+    if (nrc != 0) {
         s_reply_error(ms, from, DMR_EINVAL, err);
         return;
     }
@@ -559,7 +588,7 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
                  "master cannot store the job object at %s: %s", path,
                  strerror(errno));
         rc = DMR_EIO;
-    } else if (dmr_mkdirs(tmpdir) != 0) {
+    } else if (!job->store_out && dmr_mkdirs(tmpdir) != 0) {
         snprintf(err, sizeof err, "master cannot create %s: %s", tmpdir,
                  strerror(errno));
         rc = DMR_EIO;

@@ -94,6 +94,17 @@ void dmr_m_fs_register(dmr_master_t *ms, dmr_mworker_t *w, const dmr_msg_t *m);
 void dmr_m_fs_worker_lost(dmr_master_t *ms, dmr_mworker_t *w);
 /* Expiry, garbage, surplus and re-replication. */
 void dmr_m_fs_cron(dmr_master_t *ms);
+/* A dmr:/ input of a submitted job: its size and chunk size from the
+ * namespace (item->total, item->length). */
+int dmr_m_fs_input(dmr_master_t *ms, dmr_msg_t *item, char *err, size_t errlen);
+/* Commits a reduce attempt's output file in the store. */
+int dmr_m_fs_commit_part(dmr_master_t *ms, const dmr_job_t *job, uint32_t task,
+                         uint32_t attempt, char *err, size_t errlen);
+/* A store-output job ended: _temporary goes, _SUCCESS comes. */
+void dmr_m_fs_job_end(dmr_master_t *ms, dmr_job_t *job);
+/* 1 if map task `map` of job reads a chunk with a replica on wid. */
+int dmr_m_fs_local(dmr_master_t *ms, const dmr_job_t *job, uint32_t map,
+                   const char *wid);
 
 /* recover.c */
 /* Opens data_dir/journal and replays it into ms. */

@@ -72,6 +72,7 @@ void dmr_m_log_job(dmr_master_t *ms, const dmr_job_t *job)
         m.items[i].path = job->files[i].path;
         m.items[i].name = job->files[i].name;
         m.items[i].total = job->files[i].size;
+        m.items[i].length = job->files[i].block;
     }
     s_append(ms, &m, 1);
     free(m.items);

@@ -57,6 +57,8 @@ static void s_assign(dmr_master_t *ms, dmr_mworker_t *w, dmr_job_t *job,
         dmr_job_start_attempt(job, t, w->wid, dmr_wall_ms(), dmr_now_ms());
     dmr_attempt_t *a = dmr_task_attempt(t, att);
     a->speculative = speculative;
+    a->local = t->kind == DMR_TASK_MAP && job->store_in &&
+               dmr_m_fs_local(ms, job, t->index, w->wid);
     dmr_m_log_attempt(ms, job, t, a, NULL, NULL);
     dmr_msg_t m;
     dmr_msg_init(&m, DMR_MSG_TASK);
@@ -137,6 +139,22 @@ static uint32_t s_eligible(dmr_master_t *ms, const dmr_job_t *job,
     return *all_barred ? live : ok;
 }
 
+/* An idle map of job reading a chunk that w holds (maps of store inputs
+ * go where their data is, as in the MapReduce paper), or NULL. */
+static dmr_task_t *s_local_map(dmr_master_t *ms, dmr_job_t *job,
+                               const dmr_mworker_t *w)
+{
+    if (!job->store_in || job->maps_done >= job->nmap)
+        return NULL;
+    for (uint32_t i = 0; i < job->nmap; i++) {
+        dmr_task_t *t = &job->maps[i];
+        if (t->state == DMR_TASK_IDLE && !dmr_task_failed_on(t, w->wid) &&
+            dmr_m_fs_local(ms, job, i, w->wid))
+            return t;
+    }
+    return NULL;
+}
+
 void dmr_m_schedule(dmr_master_t *ms)
 {
     for (size_t j = 0; j < ms->njobs; j++) {
@@ -153,7 +171,9 @@ void dmr_m_schedule(dmr_master_t *ms)
                 if (!s_usable(w) ||
                     (!all_barred && dmr_job_blacklisted(job, w->wid)))
                     continue;
-                dmr_task_t *t = dmr_job_next_task(job, w->wid, eligible - 1);
+                dmr_task_t *t = s_local_map(ms, job, w);
+                if (!t)
+                    t = dmr_job_next_task(job, w->wid, eligible - 1);
                 if (!t)
                     continue;
                 s_assign(ms, w, job, t, 0);

@@ -614,6 +614,24 @@ int dmr_dfs_read(dmr_dfs_t *d, const dmr_dfs_chunk_t *c, uint64_t off,
     return DMR_EUNAVAIL;
 }
 
+int dmr_dfs_file_read(dmr_dfs_t *d, const dmr_dfs_file_t *f, uint64_t off,
+                      void *buf, size_t n, size_t *got, char *err,
+                      size_t errlen)
+{
+    uint64_t start = 0;
+    *got = 0;
+    for (uint32_t i = 0; i < f->nchunks; i++) {
+        const dmr_dfs_chunk_t *c = &f->chunks[i];
+        if (off < start + c->length) {
+            uint64_t in = off - start;
+            size_t k = n < c->length - in ? n : (size_t)(c->length - in);
+            return dmr_dfs_read(d, c, in, buf, k, got, err, errlen);
+        }
+        start += c->length;
+    }
+    return 0; /* at or past the end */
+}
+
 int dmr_dfs_get(dmr_dfs_t *d, const char *path, FILE *out, char *err,
                 size_t errlen)
 {

@@ -89,6 +89,11 @@ void dmr_dfs_abort(dmr_dfs_writer_t **w);
  * chunks); *got is n unless the chunk ends first. */
 int dmr_dfs_read(dmr_dfs_t *d, const dmr_dfs_chunk_t *c, uint64_t off,
                  void *buf, size_t n, size_t *got, char *err, size_t errlen);
+/* Reads up to n bytes of file f (a stat with chunks) at off, within one
+ * chunk: *got is fewer than n at a chunk's end, 0 at the file's end. */
+int dmr_dfs_file_read(dmr_dfs_t *d, const dmr_dfs_file_t *f, uint64_t off,
+                      void *buf, size_t n, size_t *got, char *err,
+                      size_t errlen);
 /* Copies the whole file at path to out. */
 int dmr_dfs_get(dmr_dfs_t *d, const char *path, FILE *out, char *err,
                 size_t errlen);

@@ -340,9 +340,10 @@ int dmr_input_cut(const dmr_input_file_t *files, size_t nfiles,
     size_t count = 0;
     for (size_t f = 0; f < nfiles; f++) {
         uint64_t left = files[f].size;
+        uint64_t sb = files[f].block ? files[f].block : split_bytes;
         if (!whole_files)
-            while ((double)left / (double)split_bytes > DMR_SPLIT_SLOP) {
-                left -= split_bytes;
+            while ((double)left / (double)sb > DMR_SPLIT_SLOP) {
+                left -= sb;
                 count++;
             }
         count++; /* the rest, or the one (possibly empty) split */
@@ -352,10 +353,11 @@ int dmr_input_cut(const dmr_input_file_t *files, size_t nfiles,
     size_t k = 0;
     for (size_t f = 0; f < nfiles; f++) {
         uint64_t size = files[f].size, left = size;
+        uint64_t sb = files[f].block ? files[f].block : split_bytes;
         if (!whole_files)
-            while ((double)left / (double)split_bytes > DMR_SPLIT_SLOP) {
-                v[k++] = (dmr_split_t){(uint32_t)f, size - left, split_bytes};
-                left -= split_bytes;
+            while ((double)left / (double)sb > DMR_SPLIT_SLOP) {
+                v[k++] = (dmr_split_t){(uint32_t)f, size - left, sb};
+                left -= sb;
             }
         v[k++] = (dmr_split_t){(uint32_t)f, size - left, left};
     }
@@ -370,7 +372,9 @@ int dmr_input_cut(const dmr_input_file_t *files, size_t nfiles,
 /* ------------------------------------------------------------------------ */
 
 struct dmr_lines {
-    int fd;
+    int fd; /* a local file's, or -1 */
+    dmr_read_fn read;
+    void *arg;
     char *buf;       /* file bytes [base, base + tail) */
     size_t cap;      /* allocated bytes of buf */
     size_t head;     /* index of the next unread byte (a line start) */
@@ -415,8 +419,9 @@ static uint64_t s_count_nl(const char *p, size_t n)
     return count;
 }
 
-static int s_pread(int fd, char *p, size_t n, uint64_t off)
+static int s_fd_read(void *arg, char *p, size_t n, uint64_t off)
 {
+    int fd = *(int *)arg;
     for (;;) {
         ssize_t r = pread(fd, p, n, (off_t)off);
         if (r >= 0)
@@ -446,7 +451,7 @@ static int s_fill(dmr_lines_t *r)
     size_t want = r->cap - r->tail;
     if (want > INT_MAX)
         want = INT_MAX;
-    int got = s_pread(r->fd, r->buf + r->tail, want, r->base + r->tail);
+    int got = r->read(r->arg, r->buf + r->tail, want, r->base + r->tail);
     if (got > 0)
         r->tail += (size_t)got;
     return got;
@@ -461,7 +466,7 @@ static int s_count_prefix(dmr_lines_t *r, uint64_t offset)
         size_t want = left < r->cap ? (size_t)left : r->cap;
         if (want > INT_MAX)
             want = INT_MAX;
-        int got = s_pread(r->fd, r->buf, want, pos);
+        int got = r->read(r->arg, r->buf, want, pos);
         if (got < 0)
             return got;
         if (got == 0)
@@ -504,6 +509,29 @@ static int s_skip_first(dmr_lines_t *r)
     return 0;
 }
 
+static int s_lines_start(dmr_lines_t *r, uint64_t offset, uint64_t length,
+                         int want_lineno)
+{
+    r->cap = s_bufsize;
+    r->buf = dmr_malloc(r->cap);
+    r->base = offset;
+    r->end = offset + length;
+    r->want_lineno = want_lineno != 0;
+    if (length == 0) {
+        r->done = 1; /* an empty split owns no line */
+    } else if (offset > 0) {
+        if (r->want_lineno) {
+            int rc = s_count_prefix(r, offset);
+            if (rc < 0)
+                return rc;
+        }
+        int rc = s_skip_first(r);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int dmr_lines_open(const char *path, uint64_t offset, uint64_t length,
                    int want_lineno, dmr_lines_t **out)
 {
@@ -519,28 +547,34 @@ int dmr_lines_open(const char *path, uint64_t offset, uint64_t length,
 #ifdef POSIX_FADV_SEQUENTIAL
     (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-    r->cap = s_bufsize;
-    r->buf = dmr_malloc(r->cap);
-    r->base = offset;
-    r->end = offset + length;
-    r->want_lineno = want_lineno != 0;
-    if (length == 0) {
-        r->done = 1; /* an empty split owns no line */
-    } else if (offset > 0) {
-        if (r->want_lineno) {
-            rc = s_count_prefix(r, offset);
-            if (rc < 0)
-                goto out;
-        }
-        rc = s_skip_first(r);
-        if (rc < 0)
-            goto out;
-    }
+    r->read = s_fd_read;
+    r->arg = &r->fd;
+    rc = s_lines_start(r, offset, length, want_lineno);
+    if (rc < 0)
+        goto out;
     *out = r;
     r = NULL;
 out:
     dmr_lines_destroy(&r);
     return rc;
+}
+
+int dmr_lines_open_source(dmr_read_fn read, void *arg, uint64_t offset,
+                          uint64_t length, int want_lineno, dmr_lines_t **out)
+{
+    if (!read || !out || offset + length < offset)
+        return DMR_EINVAL;
+    dmr_lines_t *r = dmr_calloc(1, sizeof *r);
+    r->fd = -1;
+    r->read = read;
+    r->arg = arg;
+    int rc = s_lines_start(r, offset, length, want_lineno);
+    if (rc < 0) {
+        dmr_lines_destroy(&r);
+        return rc;
+    }
+    *out = r;
+    return 0;
 }
 
 int dmr_lines_next(dmr_lines_t *r, dmr_slice *line, uint64_t *offset,

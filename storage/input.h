@@ -20,9 +20,11 @@
 #include "jobs/dmr_job.h"
 
 typedef struct {
-    char *path;    /* absolute path workers open */
-    char *name;    /* the path as the user named it (shown to jobs) */
-    uint64_t size; /* bytes */
+    char *path;     /* absolute path workers open, or dmr:/PATH */
+    char *name;     /* the path as the user named it (shown to jobs) */
+    uint64_t size;  /* bytes */
+    uint64_t block; /* if not 0, splits of this file are this many bytes
+                       (a store file's chunk size, so splits are chunks) */
 } dmr_input_file_t;
 
 typedef struct {
@@ -42,8 +44,9 @@ int dmr_input_expand(const char *const *args, size_t nargs,
                      size_t errlen);
 void dmr_input_files_free(dmr_input_file_t *files, size_t n);
 
-/* Cuts files into splits of split_bytes (the last split of a file may be up
- * to 10% larger rather than leave a sliver, like Hadoop's SPLIT_SLOP).
+/* Cuts files into splits of split_bytes, or of a file's own block size
+ * (the last split of a file may be up to 10% larger rather than leave a
+ * sliver, like Hadoop's SPLIT_SLOP).
  * whole_files makes one split per file. An empty file yields one empty
  * split. *out is caller-freed. */
 int dmr_input_cut(const dmr_input_file_t *files, size_t nfiles,
@@ -52,11 +55,18 @@ int dmr_input_cut(const dmr_input_file_t *files, size_t nfiles,
 
 typedef struct dmr_lines dmr_lines_t;
 
+/* Where a line reader's bytes come from: reads up to n bytes at off into
+ * p, returning the count (0 at the end) or a negative DMR_E* code. */
+typedef int (*dmr_read_fn)(void *arg, char *p, size_t n, uint64_t off);
+
 /* Opens a line reader over split [offset, offset+length) of path. With
  * want_lineno the reader counts the newlines before offset so that every
  * line carries its 1-based line number. */
 int dmr_lines_open(const char *path, uint64_t offset, uint64_t length,
                    int want_lineno, dmr_lines_t **out);
+/* The same over any source (a file in the chunk store). */
+int dmr_lines_open_source(dmr_read_fn read, void *arg, uint64_t offset,
+                          uint64_t length, int want_lineno, dmr_lines_t **out);
 /* 1 with *line (no newline; valid until the next call), *offset (of the
  * line in the file) and *lineno (0 unless want_lineno) set; 0 at the end of
  * the split; or a negative DMR_E* code. */

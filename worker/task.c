@@ -35,6 +35,7 @@
 #include "shuffle/merge.h"
 #include "shuffle/run.h"
 #include "shuffle/sortbuf.h"
+#include "storage/dfs.h"
 #include "storage/input.h"
 #include "worker/fetch.h"
 
@@ -270,6 +271,60 @@ static int s_level(task_t *t)
     return (int)level;
 }
 
+/* ----------------------------------------------------------- the store */
+
+/* A connection to the chunk store for this task: the worker passes the
+ * master's endpoint, its own id and its replica directory in the
+ * environment, so reads of local replicas skip the network and the first
+ * replica of what the task writes lands on this worker. */
+static int s_store_connect(dmr_dfs_t **d, char *err, size_t errlen)
+{
+    const char *master = getenv("DMR_MASTER");
+    if (!master || !*master) {
+        dmr_errf(err, errlen, "no DMR_MASTER: cannot reach the chunk store");
+        return DMR_EINVAL;
+    }
+    int rc = dmr_dfs_open(master, d, err, errlen);
+    if (rc == 0)
+        dmr_dfs_set_local(*d, getenv("DMR_WID"), getenv("DMR_CHUNK_DIR"));
+    return rc;
+}
+
+typedef struct {
+    dmr_dfs_t *d;
+    dmr_dfs_file_t *f;
+    size_t nf;
+    char err[512];
+} store_src_t;
+
+static int s_store_read(void *arg, char *p, size_t n, uint64_t off)
+{
+    store_src_t *src = arg;
+    size_t got = 0;
+    if (n > INT32_MAX)
+        n = INT32_MAX;
+    int rc = dmr_dfs_file_read(src->d, src->f, off, p, n, &got, src->err,
+                               sizeof src->err);
+    return rc ? rc : (int)got;
+}
+
+static void s_store_src_close(store_src_t *src)
+{
+    dmr_dfs_files_free(src->f, src->nf);
+    dmr_dfs_close(&src->d);
+}
+
+static ssize_t s_cookie_write(void *cookie, const char *p, size_t n)
+{
+    char err[512];
+    if (dmr_dfs_write(cookie, p, n, err, sizeof err) != 0) {
+        fprintf(stderr, "dmr task: writing to the store: %s\n", err);
+        errno = EIO;
+        return -1;
+    }
+    return (ssize_t)n;
+}
+
 static int s_run_map(task_t *t, const char *data_dir)
 {
     const dmr_msg_t *s = t->spec;
@@ -281,8 +336,32 @@ static int s_run_map(task_t *t, const char *data_dir)
         return DMR_EPROTO;
     }
     const dmr_msg_t *file = &s->items[0];
-    rc = dmr_lines_open(file->path, s->offset, s->length,
-                        (t->job->flags & DMR_JOB_LINENO) != 0, &lines);
+    int lineno = (t->job->flags & DMR_JOB_LINENO) != 0;
+    store_src_t src = {0};
+    if (!strncmp(file->path, "dmr:", 4)) {
+        int is_dir = 0;
+        rc = s_store_connect(&src.d, src.err, sizeof src.err);
+        if (rc == 0)
+            rc = dmr_dfs_stat(src.d, file->path + 4, 0, 1, &src.f, &src.nf,
+                              &is_dir, src.err, sizeof src.err);
+        if (rc == 0 && src.nf != 1) {
+            snprintf(src.err, sizeof src.err, "%s is not a file", file->path);
+            rc = DMR_EINVAL;
+        }
+        if (rc == 0)
+            rc = dmr_lines_open_source(s_store_read, &src, s->offset, s->length,
+                                       lineno, &lines);
+        if (rc) {
+            char *msg = dmr_sprintf("cannot read input %s: %s", file->path,
+                                    src.err[0] ? src.err : dmr_strerror(rc));
+            s_set_error(t, msg);
+            free(msg);
+            s_store_src_close(&src);
+            return rc;
+        }
+    } else {
+        rc = dmr_lines_open(file->path, s->offset, s->length, lineno, &lines);
+    }
     if (rc) {
         char *msg =
             dmr_sprintf("cannot open input %s: %s", file->path,
@@ -300,8 +379,8 @@ static int s_run_map(task_t *t, const char *data_dir)
     for (;;) {
         int r = dmr_lines_next(lines, &rec.value, &rec.offset, &rec.lineno);
         if (r < 0) {
-            char *msg =
-                dmr_sprintf("reading %s: %s", file->path, dmr_strerror(r));
+            char *msg = dmr_sprintf("reading %s: %s", file->path,
+                                    src.err[0] ? src.err : dmr_strerror(r));
             s_set_error(t, msg);
             free(msg);
             rc = r;
@@ -348,6 +427,7 @@ out:
     if (rc && tmp)
         unlink(tmp);
     dmr_lines_destroy(&lines);
+    s_store_src_close(&src);
     dmr_sortbuf_destroy(&t->sb);
     free(final);
     free(tmp);
@@ -375,6 +455,9 @@ static int s_run_reduce(task_t *t, const char *dir)
     char *tmp = dmr_sprintf("%s/part-%05u.%u", tmpdir, s->task, s->attempt);
     char err[512] = "";
     uint64_t fetched = 0;
+    int store = !strncmp(s->output, "dmr:", 4);
+    dmr_dfs_t *d = NULL;
+    dmr_dfs_writer_t *w = NULL;
 
     t->phase = "fetch";
     s_report_progress(t);
@@ -396,15 +479,45 @@ static int s_run_reduce(task_t *t, const char *dir)
         }
         dmr_merge_add(merge, r);
     }
-    /* The master made _temporary when the job began and removes it when
-     * the job ends: a late attempt must not bring it back. */
-    t->out = fopen(tmp, "wx");
-    if (!t->out) {
-        char *msg = dmr_sprintf("cannot create %s: %s", tmp, strerror(errno));
-        s_set_error(t, msg);
-        free(msg);
-        rc = DMR_EIO;
-        goto out;
+    if (store) {
+        /* A file of the store, written through a stdio cookie; the master
+         * renames it into place when this attempt wins. */
+        uint64_t repl = 3, chunk_mb = 64;
+        const char *v = dmr_param(&t->pub, "replication");
+        if (v && (dmr_parse_u64(v, &repl) != 0 || repl < 1 || repl > 64))
+            repl = 3;
+        v = dmr_param(&t->pub, "chunk_mb");
+        if (v && (dmr_parse_u64(v, &chunk_mb) != 0 || chunk_mb < 1 ||
+                  chunk_mb > 1024))
+            chunk_mb = 64;
+        rc = s_store_connect(&d, err, sizeof err);
+        if (rc == 0)
+            rc = dmr_dfs_create(d, tmp + 4, (uint32_t)repl,
+                                (size_t)chunk_mb << 20, &w, err, sizeof err);
+        if (rc == 0) {
+            cookie_io_functions_t io = {NULL, s_cookie_write, NULL, NULL};
+            t->out = fopencookie(w, "w", io);
+        }
+        if (!t->out) {
+            char *msg = dmr_sprintf("cannot create %s: %s", tmp,
+                                    rc ? err : strerror(errno));
+            s_set_error(t, msg);
+            free(msg);
+            rc = rc ? rc : DMR_EIO;
+            goto out;
+        }
+    } else {
+        /* The master made _temporary when the job began and removes it
+         * when the job ends: a late attempt must not bring it back. */
+        t->out = fopen(tmp, "wx");
+        if (!t->out) {
+            char *msg =
+                dmr_sprintf("cannot create %s: %s", tmp, strerror(errno));
+            s_set_error(t, msg);
+            free(msg);
+            rc = DMR_EIO;
+            goto out;
+        }
     }
     setvbuf(t->out, NULL, _IOFBF, 1 << 20);
     t->mode = MODE_REDUCE;
@@ -451,16 +564,28 @@ static int s_run_reduce(task_t *t, const char *dir)
             s_report_progress(t);
         }
     }
-    if (fflush(t->out) != 0 || fsync(fileno(t->out)) != 0) {
+    if (fflush(t->out) != 0 || (!store && fsync(fileno(t->out)) != 0)) {
         s_set_error(t, "cannot write reduce output");
         rc = DMR_EIO;
         goto out;
+    }
+    if (store) {
+        fclose(t->out);
+        t->out = NULL;
+        rc = dmr_dfs_commit(&w, err, sizeof err);
+        if (rc) {
+            char *msg = dmr_sprintf("cannot store %s: %s", tmp, err);
+            s_set_error(t, msg);
+            free(msg);
+        }
     }
 out:
     if (t->out)
         fclose(t->out);
     t->out = NULL;
-    if (rc)
+    dmr_dfs_abort(&w);
+    dmr_dfs_close(&d);
+    if (rc && !store)
         unlink(tmp);
     dmr_merge_destroy(&merge);
     dmr_fetch_result_free(got, s->nitems);

@@ -361,6 +361,10 @@ static int s_launch(worker_t *w, const dmr_msg_t *t)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(125);
+        /* What a task needs to reach the chunk store as this worker. */
+        setenv("DMR_MASTER", w->cfg->master, 1);
+        setenv("DMR_WID", w->wid, 1);
+        setenv("DMR_CHUNK_DIR", dmr_cs_dir(w->cs), 1);
         /* The worker's own image, not the path it was started from: a
          * rebuilt or removed bin/dmr must not break running workers, and
          * the task speaks exactly the worker's protocol. */
