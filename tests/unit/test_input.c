@@ -169,7 +169,7 @@ static void s_check_split_size(const char *path, uint64_t size,
                                uint64_t split_bytes, const s_ref_t *ref,
                                size_t nref, int want_lineno)
 {
-    dmr_input_file_t f = {(char *)path, (char *)"f", size};
+    dmr_input_file_t f = {(char *)path, (char *)"f", size, 0};
     dmr_split_t *sp = NULL;
     size_t ns = 0;
     cr_assert_eq(dmr_input_cut(&f, 1, split_bytes, 0, &sp, &ns), 0);
@@ -381,7 +381,7 @@ Test(input, opening_a_missing_file_is_enoent, .timeout = 10)
 static void s_expect_splits(uint64_t size, uint64_t split, int whole,
                             const uint64_t *lengths, size_t nlen)
 {
-    dmr_input_file_t f = {(char *)"/x", (char *)"x", size};
+    dmr_input_file_t f = {(char *)"/x", (char *)"x", size, 0};
     dmr_split_t *sp = NULL;
     size_t n = 0;
     cr_assert_eq(dmr_input_cut(&f, 1, split, whole, &sp, &n), 0);
@@ -422,9 +422,9 @@ Test(input, an_empty_file_is_one_empty_split, .timeout = 10)
 
 Test(input, whole_files_make_one_split_per_file, .timeout = 10)
 {
-    dmr_input_file_t f[3] = {{(char *)"/a", (char *)"a", 1000},
-                             {(char *)"/b", (char *)"b", 0},
-                             {(char *)"/c", (char *)"c", 5}};
+    dmr_input_file_t f[3] = {{(char *)"/a", (char *)"a", 1000, 0},
+                             {(char *)"/b", (char *)"b", 0, 0},
+                             {(char *)"/c", (char *)"c", 5, 0}};
     dmr_split_t *sp = NULL;
     size_t n = 0;
     cr_assert_eq(dmr_input_cut(f, 3, 0, 1, &sp, &n), 0);
@@ -440,8 +440,8 @@ Test(input, whole_files_make_one_split_per_file, .timeout = 10)
 
 Test(input, cut_numbers_splits_by_file_in_order, .timeout = 10)
 {
-    dmr_input_file_t f[2] = {{(char *)"/a", (char *)"a", 21},
-                             {(char *)"/b", (char *)"b", 10}};
+    dmr_input_file_t f[2] = {{(char *)"/a", (char *)"a", 21, 0},
+                             {(char *)"/b", (char *)"b", 10, 0}};
     /* 21 over 10: 21/10 > 1.1 cuts 10; 11/10 is not > 1.1, so 11 is left. */
     dmr_split_t *sp = NULL;
     size_t n = 0;
@@ -456,7 +456,7 @@ Test(input, cut_numbers_splits_by_file_in_order, .timeout = 10)
 
 Test(input, a_zero_split_size_is_invalid, .timeout = 10)
 {
-    dmr_input_file_t f = {(char *)"/a", (char *)"a", 25};
+    dmr_input_file_t f = {(char *)"/a", (char *)"a", 25, 0};
     dmr_split_t *sp = NULL;
     size_t n = 0;
     cr_assert_eq(dmr_input_cut(&f, 1, 0, 0, &sp, &n), DMR_EINVAL);
@@ -614,4 +614,65 @@ Test(input, a_special_file_named_explicitly_is_invalid, .timeout = 10)
                  DMR_EINVAL);
     cr_assert_str_eq(err, "input path is not a regular file or directory: "
                           "/dev/null");
+}
+
+/* ----- block sizes and sources ------------------------------------------ */
+
+Test(input, a_file_block_size_overrides_the_split_size, .timeout = 10)
+{
+    dmr_input_file_t f[2] = {{(char *)"dmr:/a", (char *)"a", 40, 16},
+                             {(char *)"/b", (char *)"b", 25, 0}};
+    dmr_split_t *sp = NULL;
+    size_t n = 0;
+    cr_assert_eq(dmr_input_cut(f, 2, 10, 0, &sp, &n), 0);
+    /* a: chunks of 16 -> 16, 16, 8; b: split size 10 -> 10, 10, 5. */
+    cr_assert_eq(n, 6);
+    cr_assert(sp[0].offset == 0 && sp[0].length == 16);
+    cr_assert(sp[1].offset == 16 && sp[1].length == 16);
+    cr_assert(sp[2].offset == 32 && sp[2].length == 8);
+    cr_assert(sp[3].file == 1 && sp[3].length == 10);
+    cr_assert(sp[4].file == 1 && sp[4].offset == 10 && sp[4].length == 10);
+    cr_assert(sp[5].file == 1 && sp[5].offset == 20 && sp[5].length == 5);
+    free(sp);
+}
+
+/* A source that hands out at most 3 bytes per read, as a store file does
+ * at its chunk boundaries. */
+typedef struct {
+    const char *data;
+    size_t len;
+} s_mem_t;
+
+static int s_mem_read(void *arg, char *p, size_t n, uint64_t off)
+{
+    const s_mem_t *m = arg;
+    if (off >= m->len)
+        return 0;
+    size_t k = m->len - off < n ? m->len - (size_t)off : n;
+    if (k > 3)
+        k = 3;
+    memcpy(p, m->data + off, k);
+    return (int)k;
+}
+
+Test(input, a_source_with_short_reads_gives_the_same_lines, .timeout = 10)
+{
+    static const char text[] = "alpha\nbe\n\ngamma delta\nz";
+    s_mem_t mem = {text, sizeof text - 1};
+    const char *want[] = {"be", "", "gamma delta"};
+    /* Split [4, 20): skips the line it starts inside, ends with the line
+     * that starts at or before 20. */
+    dmr_lines_t *r = NULL;
+    cr_assert_eq(dmr_lines_open_source(s_mem_read, &mem, 4, 16, 1, &r), 0);
+    dmr_slice line;
+    uint64_t off, lno;
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(dmr_lines_next(r, &line, &off, &lno), 1);
+        cr_assert_eq(line.len, strlen(want[i]));
+        cr_assert(memcmp(line.ptr, want[i], line.len) == 0);
+        cr_assert_eq(lno, i + 2, "line numbers count across the prefix");
+    }
+    cr_assert_eq(dmr_lines_next(r, &line, &off, &lno), 0);
+    dmr_lines_destroy(&r);
+    cr_assert_eq(dmr_lines_open_source(NULL, &mem, 0, 1, 0, &r), DMR_EINVAL);
 }
