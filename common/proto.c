@@ -286,6 +286,8 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_JNL_FS_RM] = {"JNL_FS_RM", B(F_PATH), B(F_FLAGS), 0},
     [DMR_MSG_JNL_FS_MV] = {"JNL_FS_MV", B(F_PATH) | B(F_OUT), 0, 0},
     [DMR_MSG_JNL_IDS] = {"JNL_IDS", B(F_OFF), 0, 0},
+    [DMR_MSG_CHUNK_REPORT] = {"CHUNK_REPORT", B(F_WID) | B(F_INC), B(F_ITEMS),
+                              0},
 };
 
 /* An empty blob is still "present" for a required BIN; track it by the

@@ -103,6 +103,8 @@ typedef enum {
     DMR_MSG_JNL_FS_RM = 52, /* path flags */
     DMR_MSG_JNL_FS_MV = 53, /* path out(=new path) */
     DMR_MSG_JNL_IDS = 54,   /* off(=id limit) */
+    /* chunk store: worker -> master, every few minutes */
+    DMR_MSG_CHUNK_REPORT = 55, /* wid inc items=REPLICA */
     DMR_MSG_TYPE_COUNT
 } dmr_msg_type_t;
 

@@ -511,6 +511,12 @@ int dmr_m_fs_dispatch(dmr_master_t *ms, const dmr_peer_t *from,
     case DMR_MSG_FS_RM: s_on_rm(ms, from, m); return 1;
     case DMR_MSG_FS_BAD: s_on_bad(ms, from, m); return 1;
     case DMR_MSG_CHUNK_ADDED: s_on_added(ms, m); return 1;
+    case DMR_MSG_CHUNK_REPORT: {
+        dmr_mworker_t *w = dmr_m_worker(ms, m->wid);
+        if (w && w->alive && !w->restored && w->inc == m->inc)
+            dmr_m_fs_register(ms, w, m);
+        return 1;
+    }
     }
     return 0;
 }

@@ -42,6 +42,7 @@
 
 #define REGISTER_RETRY_MS 1000
 #define CRON_MS 100
+#define CHUNK_REPORT_MS 60000
 #define INDEX_CACHE 32
 #define STDERR_TAIL 2000
 
@@ -95,7 +96,8 @@ typedef struct {
     int64_t fetch_sent;
     run_index_t idx[INDEX_CACHE];
     char *cache_dir, *jobs_dir;
-    dmr_cs_t *cs; /* chunk replicas */
+    dmr_cs_t *cs;        /* chunk replicas */
+    int64_t next_report; /* next full replica report */
 } worker_t;
 
 static volatile sig_atomic_t s_stop;
@@ -699,6 +701,7 @@ static void s_from_master(worker_t *w, const dmr_msg_t *m)
                                                    : 250;
         w->registered = 1;
         w->next_heartbeat = dmr_now_ms() + w->heartbeat_ms;
+        w->next_report = dmr_now_ms() + CHUNK_REPORT_MS;
         break;
     case DMR_MSG_TASK:
         if (w->registered)
@@ -758,6 +761,19 @@ static void s_copy_done(void *arg, uint64_t chunk, uint32_t version,
 static void s_cron(worker_t *w)
 {
     dmr_cs_cron(w->cs, s_copy_done, w);
+    /* A full replica report now and then, as HDFS's block reports: the
+     * master deletes what no file owns any more (a write that was never
+     * committed, a file removed while this worker was unreachable). */
+    if (w->registered && dmr_now_ms() >= w->next_report) {
+        dmr_msg_t m;
+        dmr_msg_init(&m, DMR_MSG_CHUNK_REPORT);
+        m.wid = w->wid;
+        m.inc = w->inc;
+        m.nitems = dmr_cs_report(w->cs, &m.items);
+        s_send_master(w, &m);
+        free(m.items);
+        w->next_report = dmr_now_ms() + CHUNK_REPORT_MS;
+    }
     int64_t now = dmr_now_ms();
     if (!w->registered && now >= w->next_register)
         s_register(w);

@@ -627,6 +627,15 @@ static void s_fill_jnl_ids(dmr_msg_t *m)
     m->offset = UINT64_MAX;
 }
 
+static void s_fill_chunk_report(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_CHUNK_REPORT);
+    m->wid = s_wid;
+    m->inc = V_INC;
+    m->items = s_items(s_fill_replica, 3);
+    m->nitems = 3;
+}
+
 static void s_fill_register_chunks(dmr_msg_t *m)
 {
     s_fill_register(m);
@@ -748,7 +757,7 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_JOB_BLOB, s_fill_job_blob, "hash off total blob", NULL},
     {DMR_MSG_CANCEL, s_fill_cancel, "job kind task att", NULL},
     {DMR_MSG_SUBMIT, s_fill_submit,
-     "name hash blob out nred params items flags", "path name total"},
+     "name hash blob out nred params items flags", "path name total len"},
     {DMR_MSG_STATUS, s_fill_status, "job flags off", NULL},
     {DMR_MSG_JOBS, s_fill_jobs, "", NULL},
     {DMR_MSG_WORKERS, s_fill_workers, "", NULL},
@@ -767,7 +776,7 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_PROGRESS, s_fill_progress, "job kind task att prog work state",
      NULL},
     {DMR_MSG_JNL_JOB, s_fill_jnl_job,
-     "job name hash out nred start params items flags", "path name total"},
+     "job name hash out nred start params items flags", "path name total len"},
     {DMR_MSG_JNL_ATTEMPT, s_fill_jnl_attempt,
      "job kind task att wid state start end err ep ctr flags", NULL},
     {DMR_MSG_JNL_EVENT, s_fill_jnl_event, "job start text", NULL},
@@ -804,6 +813,8 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_JNL_FS_RM, s_fill_jnl_fs_rm, "path flags", NULL},
     {DMR_MSG_JNL_FS_MV, s_fill_jnl_fs_mv, "path out", NULL},
     {DMR_MSG_JNL_IDS, s_fill_jnl_ids, "off", NULL},
+    {DMR_MSG_CHUNK_REPORT, s_fill_chunk_report, "wid inc items",
+     "chunk wid ep state vers len"},
     {DMR_MSG_REGISTER, s_fill_register_chunks,
      "host pid ep slots wid inc items", "chunk wid ep state vers len"},
 };
