@@ -45,7 +45,8 @@
  * inode: a second writer for the same id takes the names over, and the
  * first one's commit fails and its abort does nothing. CRCs are computed
  * as bytes arrive: one per complete block, plus a running one for the
- * incomplete last block.
+ * incomplete last block. Bytes sent again are compared with the file's
+ * (read back a block at a time), never counted twice.
  *
  * Commit, in order: fsync the data tmp; write and fsync <id>.meta.tmp;
  * unlink an earlier <id>.meta; rename <id>.chunk.tmp to <id>.chunk;
@@ -495,6 +496,10 @@ static int s_replica_open(const char *dir, uint64_t id, s_replica_t *r,
         return DMR_EIO;
     }
     uint64_t msize = (uint64_t)st.st_size;
+    if (!S_ISREG(st.st_mode)) {
+        dmr_errf(err, errlen, "%s: not a regular file", mp);
+        return DMR_ECORRUPT;
+    }
     if (msize < S_HDR) {
         dmr_errf(err, errlen, "%s: meta file too short (%" PRIu64 " bytes)", mp,
                  msize);
@@ -777,6 +782,7 @@ static void s_clean(const char *dir, const s_entry_t *e, int max_age_s,
 int dmr_chunk_list(const char *dir, int tmp_max_age_s, dmr_chunk_info_t **out,
                    size_t *n, uint64_t **bad, size_t *nbad)
 {
+    DMR_ASSERT(!bad || nbad);
     s_entry_t *e = NULL;
     size_t ne = 0;
     dmr_chunk_info_t *good = NULL;

@@ -14,10 +14,13 @@
  * replaces it at the new commit.
  *
  * A writer is a single-threaded object. Nothing here keeps global state;
- * every call blocks on disk I/O, and no function prints. Calls on one
- * directory may interleave freely within a process (a writer's temporary
- * files are locked while it is open, so dmr_chunk_list leaves them alone);
- * the directory is assumed to belong to one worker process. */
+ * every call blocks on disk I/O, and no function prints. Within a process,
+ * calls on one directory may interleave in any order. Across processes
+ * (a worker and the children it forks to copy replicas) they may too, with
+ * one limit: two processes must not write the same id at the same time --
+ * taking over another writer's names is exact only within a process. An
+ * open writer's temporary file is locked (flock), so dmr_chunk_list in any
+ * process leaves it alone. */
 #ifndef DMR_STORAGE_CHUNK_H
 #define DMR_STORAGE_CHUNK_H
 
