@@ -13,7 +13,7 @@
  * forgotten. Every half second the cron expires abandoned write sessions,
  * deletes garbage (chunks of removed files and failed writes), deletes
  * surplus replicas, and asks workers to copy under-replicated chunks from
- * a live replica (REPLICATE; the copy reports CHUNK_ADDED), at most two
+ * a live replica (REPLICATE; the copy reports CHUNK_ADDED), at most four
  * copies in flight per target worker. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@
 
 #define SESSION_IDLE_MS 120000
 #define COPY_TIMEOUT_MS 300000
-#define COPIES_PER_WORKER 2
+#define COPIES_PER_WORKER 4
 #define ID_BLOCK 4096
 
 static int s_late_output(dmr_master_t *ms, const char *path);
