@@ -36,6 +36,8 @@ typedef struct {
 
 struct dmr_cs {
     char *dir;
+    uint64_t *deletes; /* replicas to delete, a few per cron tick */
+    size_t ndeletes;
     write_t *writes;
     size_t nwrites;
     copy_t copies[MAX_COPIES];
@@ -74,6 +76,7 @@ void dmr_cs_close(dmr_cs_t **csp)
         close(cs->copies[i].errfd);
     }
     free(cs->writes);
+    free(cs->deletes);
     free(cs->dir);
     free(cs);
     *csp = NULL;
@@ -97,14 +100,21 @@ size_t dmr_cs_report(dmr_cs_t *cs, dmr_msg_t **items)
     }
     free(bad);
     *items = dmr_calloc(n + 1, sizeof **items);
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        dmr_msg_init(&(*items)[i], DMR_MSG_REPLICA);
-        (*items)[i].chunk = list[i].id;
-        (*items)[i].version = list[i].version;
-        (*items)[i].length = list[i].length;
+        int doomed = 0;
+        for (size_t j = 0; j < cs->ndeletes && !doomed; j++)
+            doomed = cs->deletes[j] == list[i].id;
+        if (doomed)
+            continue;
+        dmr_msg_init(&(*items)[k], DMR_MSG_REPLICA);
+        (*items)[k].chunk = list[i].id;
+        (*items)[k].version = list[i].version;
+        (*items)[k].length = list[i].length;
+        k++;
     }
     free(list);
-    return n;
+    return k;
 }
 
 /* ---------------------------------------------------------------- serve */
@@ -120,6 +130,8 @@ static void s_ack(void *router, const dmr_peer_t *to, uint64_t chunk,
     r.error = err;
     dmr_net_send(router, to, &r);
 }
+
+static void s_undelete(dmr_cs_t *cs, uint64_t chunk);
 
 static write_t *s_write(dmr_cs_t *cs, uint64_t chunk)
 {
@@ -147,6 +159,7 @@ static void s_put(dmr_cs_t *cs, void *router, const dmr_peer_t *from,
         w = &cs->writes[cs->nwrites];
         memset(w, 0, sizeof *w);
         w->chunk = m->chunk;
+        s_undelete(cs, m->chunk);
         rc = dmr_chunk_writer_open(cs->dir, m->chunk, m->version, &w->w);
         if (rc) {
             snprintf(err, sizeof err, "cannot create chunk %016llx: %s",
@@ -240,13 +253,32 @@ int dmr_cs_serve(dmr_cs_t *cs, void *router, const dmr_peer_t *from,
     return 1;
 }
 
+/* Deleting a 64 MiB file can take a tenth of a second (more with
+ * discard); a large `dmr fs rm` asks for many at once. Done inline they
+ * would stall the worker past its heartbeats, so they are queued and done
+ * a little at a time from the cron. */
 void dmr_cs_delete(dmr_cs_t *cs, uint64_t chunk)
 {
     write_t *w = s_write(cs, chunk);
     if (w)
         s_write_end(cs, w);
-    dmr_chunk_delete(cs->dir, chunk);
-    dmr_debug("chunks", "deleted chunk %016llx", (unsigned long long)chunk);
+    for (size_t i = 0; i < cs->ndeletes; i++)
+        if (cs->deletes[i] == chunk)
+            return;
+    cs->deletes =
+        dmr_realloc(cs->deletes, (cs->ndeletes + 1) * sizeof *cs->deletes);
+    cs->deletes[cs->ndeletes++] = chunk;
+}
+
+/* A new write or copy of chunk supersedes a queued delete of it. */
+static void s_undelete(dmr_cs_t *cs, uint64_t chunk)
+{
+    for (size_t i = 0; i < cs->ndeletes; i++) {
+        if (cs->deletes[i] == chunk) {
+            cs->deletes[i] = cs->deletes[--cs->ndeletes];
+            return;
+        }
+    }
 }
 
 /* --------------------------------------------------------------- copies */
@@ -258,6 +290,7 @@ void dmr_cs_replicate(dmr_cs_t *cs, const dmr_msg_t *m)
             return; /* already on it */
     if (cs->ncopies == MAX_COPIES)
         return; /* the master asks again later */
+    s_undelete(cs, m->chunk);
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         return;
@@ -316,6 +349,19 @@ void dmr_cs_cron(dmr_cs_t *cs, dmr_cs_done_fn done, void *arg)
         *c = cs->copies[--cs->ncopies];
     }
     int64_t now = dmr_now_ms();
+    /* Queued deletes, oldest first, for at most 50 ms a tick. */
+    size_t gone = 0;
+    while (gone < cs->ndeletes && dmr_now_ms() - now < 50) {
+        dmr_chunk_delete(cs->dir, cs->deletes[gone]);
+        dmr_debug("chunks", "deleted chunk %016llx",
+                  (unsigned long long)cs->deletes[gone]);
+        gone++;
+    }
+    if (gone) {
+        memmove(cs->deletes, cs->deletes + gone,
+                (cs->ndeletes - gone) * sizeof *cs->deletes);
+        cs->ndeletes -= gone;
+    }
     for (size_t i = 0; i < cs->nwrites;) {
         if (now - cs->writes[i].touched > WRITE_IDLE_MS) {
             dmr_warn("chunks",

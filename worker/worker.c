@@ -760,7 +760,6 @@ static void s_copy_done(void *arg, uint64_t chunk, uint32_t version,
 
 static void s_cron(worker_t *w)
 {
-    dmr_cs_cron(w->cs, s_copy_done, w);
     /* A full replica report now and then, as HDFS's block reports: the
      * master deletes what no file owns any more (a write that was never
      * committed, a file removed while this worker was unreachable). */
@@ -803,6 +802,8 @@ static void s_cron(worker_t *w)
         free(items);
         w->next_heartbeat = now + w->heartbeat_ms;
     }
+    /* After the heartbeat: replica deletes may take a while. */
+    dmr_cs_cron(w->cs, s_copy_done, w);
     if (w->fetching[0] && now - w->fetch_sent > 5000) {
         dmr_warn("cache", "no answer for job object %.12s; asking again",
                  w->fetching);
