@@ -17,6 +17,7 @@
 #define WINDOW 8       /* pieces in flight per target */
 #define MAX_SOCKETS 64 /* cached worker connections */
 #define ALLOC_TRIES 3
+#define READ_AHEAD 4 /* pieces in flight per read */
 
 typedef struct {
     char *endpoint;
@@ -498,6 +499,31 @@ void dmr_dfs_abort(dmr_dfs_writer_t **wp)
 
 /* ---------------------------------------------------------------- reads */
 
+/* Waits up to timeout_ms for one message on a DEALER. */
+static int s_recv_wait(void *sock, dmr_msg_t *m, int timeout_ms, char *err,
+                       size_t errlen)
+{
+    int64_t deadline = dmr_now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - dmr_now_ms();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&it, 1, (long)left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return DMR_EIO;
+        if (n == 0)
+            break;
+        int rc = dmr_net_recv(sock, NULL, m, err, errlen);
+        if (rc != DMR_EUNAVAIL)
+            return rc;
+    }
+    snprintf(err, errlen, "no answer within %d ms", timeout_ms);
+    return DMR_ETIMEDOUT;
+}
+
 /* One piece of chunk id from a worker's shuffle server. */
 static int s_get_piece(dmr_dfs_t *d, void *sock, const char *endpoint,
                        uint64_t id, uint64_t off, void *buf, size_t n,
@@ -561,21 +587,57 @@ static int s_read_from(dmr_dfs_t *d, const dmr_dfs_chunk_t *c,
         dmr_errf(err, errlen, "cannot connect to %s", r->endpoint);
         return DMR_EIO;
     }
-    size_t total = 0;
-    while (total < n && off + total < c->length) {
-        size_t want = n - total;
-        if (want > DMR_MSG_PIECE)
-            want = DMR_MSG_PIECE;
-        size_t k = 0;
-        int rc = s_get_piece(d, sock, r->endpoint, c->id, off + total,
-                             buf + total, want, &k, err, errlen);
-        if (rc)
+    /* Up to READ_AHEAD pieces in flight; a DEALER gets one peer's replies
+     * in order, and any failure drops the socket with its late replies. */
+    uint64_t end = off + n < c->length ? off + n : c->length;
+    uint64_t asked = off, total = 0;
+    int inflight = 0;
+    while (off + total < end) {
+        while (inflight < READ_AHEAD && asked < end) {
+            dmr_msg_t req;
+            dmr_msg_init(&req, DMR_MSG_CHUNK_GET);
+            req.chunk = c->id;
+            req.offset = asked;
+            req.length =
+                end - asked < DMR_MSG_PIECE ? end - asked : DMR_MSG_PIECE;
+            if (dmr_net_send(sock, NULL, &req) != 0)
+                break;
+            asked += req.length;
+            inflight++;
+        }
+        if (inflight == 0) {
+            dmr_errf(err, errlen, "%s: cannot send a request", r->endpoint);
+            s_drop_peer(d, r->endpoint);
+            return DMR_EIO;
+        }
+        dmr_msg_t rep;
+        char why[256];
+        int rc = s_recv_wait(sock, &rep, PEER_TIMEOUT_MS, why, sizeof why);
+        if (rc == 0 && rep.type == DMR_MSG_ERROR) {
+            dmr_errf(err, errlen, "%s: %s", r->endpoint, rep.error);
+            rc = rep.status < 0 ? (int)rep.status : DMR_EIO;
+            dmr_msg_clear(&rep);
+        } else if (rc == 0 &&
+                   (rep.type != DMR_MSG_CHUNK_DATA || rep.chunk != c->id ||
+                    rep.offset != off + total || rep.blob_len == 0 ||
+                    rep.blob_len > end - (off + total))) {
+            dmr_errf(err, errlen, "%s: unexpected %s", r->endpoint,
+                     dmr_msg_type_name(rep.type));
+            dmr_msg_clear(&rep);
+            rc = DMR_EPROTO;
+        } else if (rc) {
+            dmr_errf(err, errlen, "%s: %s", r->endpoint, why);
+        }
+        if (rc) {
+            s_drop_peer(d, r->endpoint);
             return rc;
-        if (k == 0)
-            break;
-        total += k;
+        }
+        memcpy(buf + total, rep.blob, rep.blob_len);
+        total += rep.blob_len;
+        inflight--;
+        dmr_msg_clear(&rep);
     }
-    *got = total;
+    *got = (size_t)total;
     return 0;
 }
 
@@ -646,7 +708,7 @@ int dmr_dfs_get(dmr_dfs_t *d, const char *path, FILE *out, char *err,
         dmr_dfs_files_free(f, nf);
         return DMR_EINVAL;
     }
-    size_t cap = DMR_MSG_PIECE * 4;
+    size_t cap = DMR_MSG_PIECE * 8;
     uint8_t *buf = dmr_malloc(cap);
     for (uint32_t i = 0; rc == 0 && i < f->nchunks; i++) {
         const dmr_dfs_chunk_t *c = &f->chunks[i];
