@@ -31,6 +31,9 @@ static const dmr_opt_t s_master_opts[] = {
     {"detector", 0, DMR_OPT_STR, "fixed|phi", "fixed",
      "failure detector: a fixed timeout (--dead-after-ms) or phi accrual", 0,
      0},
+    {"write-lease-ms", 0, DMR_OPT_INT, "MS", "60000",
+     "a store write silent this long may be taken over by another writer", 1000,
+     86400000},
     {"phi-threshold", 0, DMR_OPT_INT, "PHI", "8",
      "with --detector phi: suspicion level at which a worker is dead", 1, 100},
 };
@@ -62,6 +65,7 @@ int dmr_cmd_master(int argc, char **argv)
         .task_timeout_ms = (int)dmr_args_get(c, &a, "task-timeout-ms")->num,
         .blacklist_after = (int)dmr_args_get(c, &a, "blacklist-after")->num,
         .phi_threshold = (double)dmr_args_get(c, &a, "phi-threshold")->num,
+        .write_lease_ms = (int)dmr_args_get(c, &a, "write-lease-ms")->num,
     };
     const char *det = dmr_args_get(c, &a, "detector")->str;
     if (!strcmp(det, "phi")) {

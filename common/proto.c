@@ -158,7 +158,7 @@ typedef struct {
 static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_REGISTER] = {"REGISTER",
                           B(F_HOST) | B(F_PID) | B(F_EP) | B(F_SLOTS),
-                          B(F_WID) | B(F_INC) | B(F_ITEMS), 0},
+                          B(F_WID) | B(F_INC) | B(F_ITEMS) | B(F_NAME), 0},
     [DMR_MSG_HEARTBEAT] = {"HEARTBEAT", B(F_WID) | B(F_INC),
                            B(F_RUN) | B(F_ITEMS), 0},
     [DMR_MSG_TASK_DONE] =
@@ -288,6 +288,7 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_JNL_IDS] = {"JNL_IDS", B(F_OFF), 0, 0},
     [DMR_MSG_CHUNK_REPORT] = {"CHUNK_REPORT", B(F_WID) | B(F_INC), B(F_ITEMS),
                               0},
+    [DMR_MSG_JNL_WORKER] = {"JNL_WORKER", B(F_WID) | B(F_NAME), 0, 0},
 };
 
 /* An empty blob is still "present" for a required BIN; track it by the

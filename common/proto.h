@@ -105,6 +105,7 @@ typedef enum {
     DMR_MSG_JNL_IDS = 54,   /* off(=id limit) */
     /* chunk store: worker -> master, every few minutes */
     DMR_MSG_CHUNK_REPORT = 55, /* wid inc items=REPLICA */
+    DMR_MSG_JNL_WORKER = 56,   /* wid name(=node id) */
     DMR_MSG_TYPE_COUNT
 } dmr_msg_type_t;
 

@@ -181,6 +181,22 @@ static void s_on_commit(dmr_master_t *ms, const dmr_peer_t *from,
 {
     char err[DMR_NS_PATH_MAX + 128];
     dmr_ns_file_t *f;
+    /* Replicas count only on workers alive now (one that was declared
+     * dead and came back still has its files: it is alive again). */
+    const uint64_t *ids;
+    size_t n = dmr_ns_session_chunks(ms->ns, m->job, &ids);
+    for (size_t i = 0; i < n; i++) {
+        dmr_ns_chunk_t *c = dmr_ns_chunk(ms->ns, ids[i]);
+        for (uint32_t k = 0; c && k < c->nlocs;) {
+            if (s_live(ms, c->locs[k])) {
+                k++;
+                continue;
+            }
+            char wid[32];
+            snprintf(wid, sizeof wid, "%s", c->locs[k]);
+            dmr_ns_drop_replica(ms->ns, c->id, wid);
+        }
+    }
     int rc = dmr_ns_commit(ms->ns, m->job, dmr_wall_ms(), &f, err, sizeof err);
     if (rc) {
         s_reply_error(ms, from, rc, err);

@@ -309,12 +309,27 @@ static void s_heard(dmr_mworker_t *w, int64_t now)
 
 /* ------------------------------------------------------------- workers */
 
+/* Which worker a REGISTER speaks for: its claimed id, unless that id
+ * belongs to another data directory; else the worker known by its data
+ * directory's node id (a process restarted there is the same worker, in a
+ * new incarnation, with the same replicas on disk). */
+static dmr_mworker_t *s_register_whom(dmr_master_t *ms, const dmr_msg_t *m)
+{
+    dmr_mworker_t *w = m->wid ? dmr_m_worker(ms, m->wid) : NULL;
+    if (w && m->name && w->node[0] && strcmp(w->node, m->name) != 0)
+        w = NULL;
+    for (size_t i = 0; !w && m->name && m->name[0] && i < ms->nworkers; i++)
+        if (!strcmp(ms->workers[i].node, m->name))
+            w = &ms->workers[i];
+    return w;
+}
+
 static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
                           const dmr_msg_t *m)
 {
-    dmr_mworker_t *w = m->wid ? dmr_m_worker(ms, m->wid) : NULL;
-    if (w && w->alive && w->restored && m->endpoint &&
-        !strcmp(w->endpoint, m->endpoint)) {
+    dmr_mworker_t *w = s_register_whom(ms, m);
+    if (w && w->alive && w->restored && m->wid && !strcmp(w->wid, m->wid) &&
+        m->endpoint && !strcmp(w->endpoint, m->endpoint)) {
         /* Known from the journal and back with the same shuffle server:
          * its map outputs are still there. */
         w->restored = 0;
@@ -335,15 +350,22 @@ static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
     } else {
         if (w && w->alive)
             s_worker_lost(ms, w,
-                          w->restored ? "came back as a new process"
-                                      : "re-registered");
+                          w->restored        ? "came back as a new process"
+                          : w->pid != m->pid ? "replaced by a new process on "
+                                               "its data directory"
+                                             : "re-registered");
         if (!w) {
             ms->workers = dmr_realloc(ms->workers,
                                       (ms->nworkers + 1) * sizeof *ms->workers);
             w = &ms->workers[ms->nworkers++];
             memset(w, 0, sizeof *w);
             snprintf(w->wid, sizeof w->wid, "w%u", ++ms->next_wid);
+            snprintf(w->node, sizeof w->node, "%s", m->name ? m->name : "");
+            /* Ids are never handed out twice, across restarts too. */
+            dmr_m_log_worker(ms, w->wid, w->node);
         }
+        if (m->inc > w->inc && m->wid && !strcmp(m->wid, w->wid))
+            w->inc = m->inc;
         w->inc++;
         free(w->endpoint);
         free(w->host);
@@ -355,6 +377,7 @@ static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
         w->peer = *from;
         w->alive = 1;
         w->restored = 0;
+        w->unreachable = 0;
         dmr_hb_reset(&w->hb);
         dmr_info("workers",
                  "worker %s registered (incarnation %llu): %s pid %lld on "
@@ -755,6 +778,7 @@ static void s_destroy(dmr_master_t *ms)
 int dmr_master_run(const dmr_master_config_t *cfg)
 {
     dmr_master_t ms = {.cfg = cfg, .next_job = 1, .ns = dmr_ns_new()};
+    dmr_ns_set_lease(ms.ns, cfg->write_lease_ms);
     int rc = 0, lockfd = -1;
     ms.jobs_dir = dmr_sprintf("%s/jobs", cfg->data_dir);
     if (dmr_mkdirs(ms.jobs_dir) != 0) {

@@ -20,6 +20,7 @@ typedef struct {
     int blacklist_after;       /* failures on one worker that bar it */
     int phi;                   /* 1: phi-accrual detector, 0: fixed timeout */
     double phi_threshold;      /* suspicion at which a worker is dead */
+    int write_lease_ms;        /* a silent store writer loses its path */
 } dmr_master_config_t;
 
 /* Runs the master until SIGINT or SIGTERM. Returns 0 on a clean stop, or a

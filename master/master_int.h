@@ -28,6 +28,7 @@ typedef struct {
     int alive;
     int restored;    /* known from the journal, not registered yet */
     int unreachable; /* a send failed; no tasks until we hear from it */
+    char node[72];   /* its data directory's id (worker/node-id) */
     dmr_hb_t hb;     /* heartbeat history; hb.last: last heard, monotonic */
 } dmr_mworker_t;
 
@@ -120,5 +121,6 @@ void dmr_m_log_file(dmr_master_t *ms, const dmr_ns_file_t *f);
 void dmr_m_log_fs_rm(dmr_master_t *ms, const char *path, int recursive);
 void dmr_m_log_fs_mv(dmr_master_t *ms, const char *from, const char *to);
 void dmr_m_log_ids(dmr_master_t *ms, uint64_t limit);
+void dmr_m_log_worker(dmr_master_t *ms, const char *wid, const char *node);
 
 #endif

@@ -33,6 +33,7 @@ struct dmr_ns {
     session_t *sessions;
     size_t nsessions;
     uint64_t next_id, id_limit;
+    int64_t lease_ms; /* a write silent this long may be taken over */
 };
 
 dmr_ns_t *dmr_ns_new(void)
@@ -263,8 +264,10 @@ static int s_conflict(dmr_ns_t *ns, const char *path, char *err, size_t errlen)
     }
     for (size_t i = 0; i < ns->nsessions; i++) {
         if (!strcmp(ns->sessions[i].path, path)) {
-            dmr_errf(err, errlen, "dmr:%s is being written by another client",
-                     path);
+            dmr_errf(err, errlen,
+                     "dmr:%s is being written by another client (if that "
+                     "writer died, its lease ends after %.0f s of silence)",
+                     path, (double)ns->lease_ms / 1000.0);
             return DMR_EEXIST;
         }
     }
@@ -281,6 +284,15 @@ int dmr_ns_create(dmr_ns_t *ns, const char *path, uint32_t replication,
     if (replication == 0 || replication > 64) {
         dmr_errf(err, errlen, "replication must be 1..64, not %u", replication);
         return DMR_EINVAL;
+    }
+    /* A writer silent past its lease has lost the path, as with HDFS's
+     * soft lease limit: its write is aborted and the path is free. */
+    for (size_t i = 0; ns->lease_ms > 0 && i < ns->nsessions; i++) {
+        if (!strcmp(ns->sessions[i].path, norm) &&
+            now - ns->sessions[i].touched > ns->lease_ms) {
+            dmr_ns_abort(ns, ns->sessions[i].id);
+            break;
+        }
     }
     rc = s_conflict(ns, norm, err, errlen);
     if (rc)
@@ -409,8 +421,10 @@ int dmr_ns_commit(dmr_ns_t *ns, uint64_t session, int64_t now,
     for (uint32_t i = 0; i < s->nchunks; i++) {
         dmr_ns_chunk_t *c = dmr_ns_chunk(ns, s->chunks[i]);
         if (!c || c->nlocs == 0) {
-            dmr_errf(err, errlen, "chunk %u of dmr:%s was never written", i,
-                     s->path);
+            dmr_errf(err, errlen,
+                     "chunk %u of dmr:%s has no stored replica (never "
+                     "written, or every worker holding it died)",
+                     i, s->path);
             dmr_ns_abort(ns, session);
             return DMR_EINVAL;
         }
@@ -594,6 +608,8 @@ size_t dmr_ns_drop_worker(dmr_ns_t *ns, const char *wid)
 {
     size_t n = 0;
     for (size_t i = 0; i < ns->nchunks; i++) {
+        if (ns->chunks[i].session != 0)
+            continue; /* being written: judged when the write commits */
         n += (size_t)s_del(ns->chunks[i].locs, &ns->chunks[i].nlocs, wid);
         s_del(ns->chunks[i].bad, &ns->chunks[i].nbad, wid);
     }
@@ -644,6 +660,19 @@ int dmr_ns_restore_file(dmr_ns_t *ns, uint64_t id, const char *path,
         ns->next_id = id + 1;
     s_insert_file(ns, f);
     return 0;
+}
+
+void dmr_ns_set_lease(dmr_ns_t *ns, int64_t lease_ms)
+{
+    ns->lease_ms = lease_ms;
+}
+
+size_t dmr_ns_session_chunks(dmr_ns_t *ns, uint64_t session,
+                             const uint64_t **ids)
+{
+    session_t *s = s_session(ns, session);
+    *ids = s ? s->chunks : NULL;
+    return s ? s->nchunks : 0;
 }
 
 uint64_t dmr_ns_next_id(const dmr_ns_t *ns)

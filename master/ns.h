@@ -105,6 +105,12 @@ int dmr_ns_commit(dmr_ns_t *ns, uint64_t session, int64_t now,
 void dmr_ns_abort(dmr_ns_t *ns, uint64_t session);
 /* Aborts sessions idle since before `before`; returns how many. */
 size_t dmr_ns_expire(dmr_ns_t *ns, int64_t before);
+/* How long a write session may stay silent before another client may
+ * take its path over (0: never). */
+void dmr_ns_set_lease(dmr_ns_t *ns, int64_t lease_ms);
+/* The chunks of a session so far. */
+size_t dmr_ns_session_chunks(dmr_ns_t *ns, uint64_t session,
+                             const uint64_t **ids);
 /* The path a session writes (NULL if unknown). */
 const char *dmr_ns_session_path(dmr_ns_t *ns, uint64_t session);
 
@@ -132,7 +138,8 @@ int dmr_ns_add_replica(dmr_ns_t *ns, uint64_t id, const char *wid);
 int dmr_ns_bad_replica(dmr_ns_t *ns, uint64_t id, const char *wid);
 /* Forgets wid's replica of id (good or bad). */
 void dmr_ns_drop_replica(dmr_ns_t *ns, uint64_t id, const char *wid);
-/* A worker died: forgets every replica on it; returns how many. */
+/* A worker died: forgets every replica on it (of committed files: a write
+ * in progress is judged at commit); returns how many. */
 size_t dmr_ns_drop_worker(dmr_ns_t *ns, const char *wid);
 /* Calls fn for every chunk of a committed file, in id order. */
 void dmr_ns_each_chunk(dmr_ns_t *ns, void (*fn)(void *, dmr_ns_chunk_t *),

@@ -167,6 +167,15 @@ void dmr_m_log_fs_mv(dmr_master_t *ms, const char *from, const char *to)
     s_append(ms, &m, 1);
 }
 
+void dmr_m_log_worker(dmr_master_t *ms, const char *wid, const char *node)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_JNL_WORKER);
+    m.wid = wid;
+    m.name = node;
+    s_append(ms, &m, 1);
+}
+
 void dmr_m_log_ids(dmr_master_t *ms, uint64_t limit)
 {
     dmr_msg_t m;
@@ -221,6 +230,22 @@ static void s_note_wid(dmr_master_t *ms, const char *wid)
     unsigned n;
     if (sscanf(wid, "w%u", &n) == 1 && n > ms->next_wid)
         ms->next_wid = n;
+}
+
+/* A worker id handed out before the restart: known again, as dead until
+ * it registers (then by its node id it gets the same id back). */
+static void s_replay_worker(dmr_master_t *ms, const dmr_msg_t *m)
+{
+    s_note_wid(ms, m->wid);
+    if (dmr_m_worker(ms, m->wid))
+        return;
+    ms->workers =
+        dmr_realloc(ms->workers, (ms->nworkers + 1) * sizeof *ms->workers);
+    dmr_mworker_t *w = &ms->workers[ms->nworkers++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->wid, sizeof w->wid, "%s", m->wid);
+    snprintf(w->node, sizeof w->node, "%s", m->name);
+    w->endpoint = dmr_strdup("");
 }
 
 typedef struct {
@@ -345,6 +370,7 @@ static int s_replay(void *arg, const void *data, size_t len)
             rp->skipped++;
         break;
     case DMR_MSG_JNL_IDS: dmr_ns_reserve_ids(ms->ns, m.offset); break;
+    case DMR_MSG_JNL_WORKER: s_replay_worker(ms, &m); break;
     default:
         dmr_warn("journal",
                  "record %llu is a %s, not a journal record; "
@@ -360,13 +386,19 @@ static int s_replay(void *arg, const void *data, size_t len)
 static void s_await_worker(dmr_master_t *ms, const char *wid,
                            const char *endpoint)
 {
-    if (!wid[0] || dmr_m_worker(ms, wid))
+    if (!wid[0])
         return;
-    ms->workers =
-        dmr_realloc(ms->workers, (ms->nworkers + 1) * sizeof *ms->workers);
-    dmr_mworker_t *w = &ms->workers[ms->nworkers++];
-    memset(w, 0, sizeof *w);
-    snprintf(w->wid, sizeof w->wid, "%s", wid);
+    dmr_mworker_t *w = dmr_m_worker(ms, wid);
+    if (w && w->alive)
+        return;
+    if (!w) {
+        ms->workers =
+            dmr_realloc(ms->workers, (ms->nworkers + 1) * sizeof *ms->workers);
+        w = &ms->workers[ms->nworkers++];
+        memset(w, 0, sizeof *w);
+        snprintf(w->wid, sizeof w->wid, "%s", wid);
+    }
+    free(w->endpoint);
     w->endpoint = dmr_strdup(endpoint ? endpoint : "");
     w->alive = 1;
     w->restored = 1;

@@ -96,7 +96,8 @@ typedef struct {
     int64_t fetch_sent;
     run_index_t idx[INDEX_CACHE];
     char *cache_dir, *jobs_dir;
-    dmr_cs_t *cs;        /* chunk replicas */
+    dmr_cs_t *cs;  /* chunk replicas */
+    char node[40]; /* the data directory id: same directory, same worker */
     int64_t next_report; /* next full replica report */
 } worker_t;
 
@@ -128,10 +129,42 @@ static void s_register(worker_t *w)
         m.wid = w->wid;
         m.inc = w->inc;
     }
+    m.name = w->node;
     m.nitems = dmr_cs_report(w->cs, &m.items);
     s_send_master(w, &m);
     free(m.items);
     w->next_register = dmr_now_ms() + REGISTER_RETRY_MS;
+}
+
+/* Reads <data>/node-id, making it the first time: 32 random hex digits
+ * that tell the master a restarted process is the same worker, holding
+ * the same replicas. */
+static int s_node_id(worker_t *w)
+{
+    char *path = dmr_sprintf("%s/node-id", w->cfg->data_dir);
+    dmr_buf_t b = DMR_BUF_INIT;
+    int rc = dmr_read_file(path, 64, &b);
+    if (rc == 0 && b.len >= 32) {
+        snprintf(w->node, sizeof w->node, "%.32s", b.data);
+    } else {
+        unsigned char r[16];
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, r, sizeof r) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n != (ssize_t)sizeof r) {
+            uint64_t x = dmr_hash64(w->host, strlen(w->host)) ^
+                         (uint64_t)getpid() ^ (uint64_t)dmr_wall_ms();
+            memcpy(r, &x, 8);
+            memcpy(r + 8, &x, 8);
+        }
+        for (size_t i = 0; i < sizeof r; i++)
+            snprintf(w->node + 2 * i, 3, "%02x", r[i]);
+        rc = dmr_write_file_atomic(path, w->node, 32);
+    }
+    dmr_buf_free(&b);
+    free(path);
+    return rc;
 }
 
 static char *s_object_path(worker_t *w, const char *hash)
@@ -857,6 +890,12 @@ int dmr_worker_run(const dmr_worker_config_t *cfg)
     }
     if (gethostname(w.host, sizeof w.host) != 0)
         snprintf(w.host, sizeof w.host, "unknown");
+    if (s_node_id(&w) != 0) {
+        dmr_error("worker", "cannot write %s/node-id: %s", cfg->data_dir,
+                  strerror(errno));
+        rc = DMR_EIO;
+        goto out;
+    }
     w.zctx = zmq_ctx_new();
     w.master = dmr_net_socket(w.zctx, ZMQ_DEALER);
     w.shuffle = dmr_net_socket(w.zctx, ZMQ_ROUTER);

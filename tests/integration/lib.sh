@@ -133,3 +133,39 @@ wait_until() {
 attempt_rows() {
     "$DMR" status "$@" | awk '/^attempts/ {on=1; getline; next} on && NF >= 7'
 }
+
+# --- helpers for the chunk store tests (t_fs_*.sh) ---
+
+# flip_byte FILE OFFSET: inverts every bit of the byte at OFFSET of FILE.
+flip_byte() {
+    _fb=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    [ -n "$_fb" ] || fail "flip_byte: $1 has no byte at offset $2"
+    printf "\\$(printf %03o $((_fb ^ 255)))" |
+        dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# name_of_wid WID: the cluster name (worker-I) of the live worker the
+# master calls WID, via its pid.
+name_of_wid() {
+    _nw=$("$DMR" workers | awk -v w="$1" 'NR > 1 && $1 == w && $7 == "alive" {print $4}')
+    [ -n "$_nw" ] && awk -v p="$_nw" '$2 == p {print $1}' "$T/.dmr/pids"
+}
+
+# gone PID: process PID has exited (a zombie counts: killed daemons are
+# reaped by init, which may take a while).
+gone() {
+    ! kill -0 "$1" 2> /dev/null ||
+        [ "$(ps -o stat= -p "$1" 2> /dev/null | cut -c1)" = Z ]
+}
+
+# wait_dead PID: waits (up to 10 s) until process PID is gone.
+wait_dead() { wait_until 10 gone "$1"; }
+
+# fs_chunks dmr:/PATH: one line per chunk of a stored file from dmr fs
+# stat: "index id length state wid..." (a damaged replica is "wid(bad)").
+fs_chunks() {
+    "$DMR" fs stat "$1" | awk '$1 == "chunk" {
+        printf "%s %s %s %s", $2, $3, $4, $7
+        for (i = 8; i <= NF; i++) printf " %s", $i
+        printf "\n" }'
+}

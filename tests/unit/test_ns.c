@@ -244,3 +244,22 @@ Test(ns, restore_and_id_reservations)
                  "taken");
     dmr_ns_destroy(&ns);
 }
+
+Test(ns, a_silent_writer_loses_its_path_after_the_lease)
+{
+    dmr_ns_t *ns = dmr_ns_new();
+    dmr_ns_set_lease(ns, 1000);
+    uint64_t s1, s2;
+    char err[256];
+    cr_assert_eq(dmr_ns_create(ns, "/p", 1, 0, &s1, err, sizeof err), 0);
+    cr_assert_eq(dmr_ns_create(ns, "/p", 1, 999, &s2, err, sizeof err),
+                 DMR_EEXIST, "taken over within the lease");
+    cr_assert(strstr(err, "lease"), "%s", err);
+    cr_assert_eq(dmr_ns_create(ns, "/p", 1, 1001, &s2, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_null(dmr_ns_session_path(ns, s1), "the old write is over");
+    dmr_ns_file_t *f;
+    cr_assert_eq(dmr_ns_commit(ns, s1, 1002, &f, err, sizeof err), DMR_ENOENT);
+    cr_assert_eq(dmr_ns_commit(ns, s2, 1002, &f, err, sizeof err), 0);
+    dmr_ns_destroy(&ns);
+}

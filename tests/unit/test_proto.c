@@ -627,6 +627,13 @@ static void s_fill_jnl_ids(dmr_msg_t *m)
     m->offset = UINT64_MAX;
 }
 
+static void s_fill_jnl_worker(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_JNL_WORKER);
+    m->wid = s_wid;
+    m->name = s_name;
+}
+
 static void s_fill_chunk_report(dmr_msg_t *m)
 {
     dmr_msg_init(m, DMR_MSG_CHUNK_REPORT);
@@ -639,6 +646,7 @@ static void s_fill_chunk_report(dmr_msg_t *m)
 static void s_fill_register_chunks(dmr_msg_t *m)
 {
     s_fill_register(m);
+    m->name = "3f2a9c0d8e7b6a5f4e3d2c1b0a998877";
     m->items = s_items(s_fill_replica, 2);
     m->nitems = 2;
 }
@@ -813,10 +821,11 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_JNL_FS_RM, s_fill_jnl_fs_rm, "path flags", NULL},
     {DMR_MSG_JNL_FS_MV, s_fill_jnl_fs_mv, "path out", NULL},
     {DMR_MSG_JNL_IDS, s_fill_jnl_ids, "off", NULL},
+    {DMR_MSG_JNL_WORKER, s_fill_jnl_worker, "wid name", NULL},
     {DMR_MSG_CHUNK_REPORT, s_fill_chunk_report, "wid inc items",
      "chunk wid ep state vers len"},
     {DMR_MSG_REGISTER, s_fill_register_chunks,
-     "host pid ep slots wid inc items", "chunk wid ep state vers len"},
+     "host pid ep slots wid inc items name", "chunk wid ep state vers len"},
 };
 #define NCASES (sizeof s_cases / sizeof *s_cases)
 
