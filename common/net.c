@@ -153,6 +153,15 @@ int dmr_net_request(void *sock, const dmr_msg_t *req, dmr_msg_t *rep,
                  dmr_msg_type_name(req->type), dmr_strerror(rc));
         return rc;
     }
+    int64_t left = deadline - dmr_now_ms();
+    return dmr_net_recv_wait(sock, rep, left > 0 ? (int)left : 0, timeout_ms,
+                             err, errlen);
+}
+
+int dmr_net_recv_wait(void *sock, dmr_msg_t *m, int wait_ms, int said_ms,
+                      char *err, size_t errlen)
+{
+    int64_t deadline = dmr_now_ms() + wait_ms;
     for (;;) {
         int64_t left = deadline - dmr_now_ms();
         if (left <= 0)
@@ -165,12 +174,12 @@ int dmr_net_request(void *sock, const dmr_msg_t *req, dmr_msg_t *rep,
             return DMR_EIO;
         if (n == 0)
             break;
-        rc = dmr_net_recv(sock, NULL, rep, err, errlen);
+        int rc = dmr_net_recv(sock, NULL, m, err, errlen);
         if (rc == DMR_EUNAVAIL)
             continue;
         return rc;
     }
-    snprintf(err, errlen, "no answer within %d ms", timeout_ms);
+    snprintf(err, errlen, "no answer within %d ms", said_ms);
     return DMR_ETIMEDOUT;
 }
 

@@ -50,6 +50,11 @@ int dmr_net_recv(void *sock, dmr_peer_t *from, dmr_msg_t *m, char *err,
 int dmr_net_request(void *sock, const dmr_msg_t *req, dmr_msg_t *rep,
                     int timeout_ms, char *err, size_t errlen);
 
+/* Waits up to wait_ms for one message on a DEALER: 0, DMR_ETIMEDOUT
+ * (err says "no answer within said_ms ms") or a receive error. */
+int dmr_net_recv_wait(void *sock, dmr_msg_t *m, int wait_ms, int said_ms,
+                      char *err, size_t errlen);
+
 /* Replaces a wildcard host (star or 0.0.0.0) in a bound endpoint with
  * host, so peers on other machines can reach it. */
 void dmr_net_advertise(const char *bound, const char *host, char *out,

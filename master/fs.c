@@ -32,16 +32,6 @@
 
 static int s_late_output(dmr_master_t *ms, const char *path);
 
-static void s_reply_error(dmr_master_t *ms, const dmr_peer_t *to, int status,
-                          const char *text)
-{
-    dmr_msg_t m;
-    dmr_msg_init(&m, DMR_MSG_ERROR);
-    m.status = status;
-    m.error = text;
-    dmr_m_send(ms, to, &m);
-}
-
 static void s_reply_ok(dmr_master_t *ms, const dmr_peer_t *to, uint64_t total)
 {
     dmr_msg_t m;
@@ -85,15 +75,15 @@ static void s_on_create(dmr_master_t *ms, const dmr_peer_t *from,
     char err[DMR_NS_PATH_MAX + 128];
     uint64_t session;
     if (s_late_output(ms, m->path)) {
-        s_reply_error(ms, from, DMR_EEXIST,
-                      "the job that wrote there has ended");
+        dmr_m_reply_error(ms, from, DMR_EEXIST,
+                          "the job that wrote there has ended");
         return;
     }
     s_reserve(ms);
     int rc = dmr_ns_create(ms->ns, m->path, m->replication, dmr_now_ms(),
                            &session, err, sizeof err);
     if (rc) {
-        s_reply_error(ms, from, rc, err);
+        dmr_m_reply_error(ms, from, rc, err);
         return;
     }
     dmr_msg_t r;
@@ -107,9 +97,9 @@ static void s_on_alloc(dmr_master_t *ms, const dmr_peer_t *from,
 {
     const char *path = dmr_ns_session_path(ms->ns, m->job);
     if (!path) {
-        s_reply_error(ms, from, DMR_ENOENT,
-                      "no such write session (it expired, or the master "
-                      "restarted)");
+        dmr_m_reply_error(ms, from, DMR_ENOENT,
+                          "no such write session (it expired, or the master "
+                          "restarted)");
         return;
     }
     /* Targets: the writer's own worker first, then live workers from a
@@ -118,8 +108,8 @@ static void s_on_alloc(dmr_master_t *ms, const dmr_peer_t *from,
     for (size_t i = 0; i < ms->nworkers; i++)
         live += ms->workers[i].alive && !ms->workers[i].restored;
     if (live == 0) {
-        s_reply_error(ms, from, DMR_EUNAVAIL,
-                      "no live workers: the store has nowhere to put data");
+        dmr_m_reply_error(ms, from, DMR_EUNAVAIL,
+                          "no live workers: the store has nowhere to put data");
         return;
     }
     s_reserve(ms);
@@ -171,7 +161,7 @@ static void s_on_written(dmr_master_t *ms, const dmr_peer_t *from,
                                   dmr_now_ms());
     free(wids);
     if (rc)
-        s_reply_error(ms, from, rc, "no such chunk in this write session");
+        dmr_m_reply_error(ms, from, rc, "no such chunk in this write session");
     else
         s_reply_ok(ms, from, 0);
 }
@@ -199,7 +189,7 @@ static void s_on_commit(dmr_master_t *ms, const dmr_peer_t *from,
     }
     int rc = dmr_ns_commit(ms->ns, m->job, dmr_wall_ms(), &f, err, sizeof err);
     if (rc) {
-        s_reply_error(ms, from, rc, err);
+        dmr_m_reply_error(ms, from, rc, err);
         return;
     }
     dmr_m_log_file(ms, f); /* durable before the client hears of it */
@@ -268,7 +258,7 @@ static void s_on_stat(dmr_master_t *ms, const dmr_peer_t *from,
 {
     char path[DMR_NS_PATH_MAX + 1], err[DMR_NS_PATH_MAX + 128];
     if (dmr_ns_normalize(m->path, path, sizeof path, err, sizeof err)) {
-        s_reply_error(ms, from, DMR_EINVAL, err);
+        dmr_m_reply_error(ms, from, DMR_EINVAL, err);
         return;
     }
     int chunks = (m->flags & 2) != 0;
@@ -284,7 +274,7 @@ static void s_on_stat(dmr_master_t *ms, const dmr_peer_t *from,
             s_add_file(ms, fs[i], chunks, &items, &n, &cap);
     } else {
         snprintf(err, sizeof err, "dmr:%s: no such file or directory", path);
-        s_reply_error(ms, from, DMR_ENOENT, err);
+        dmr_m_reply_error(ms, from, DMR_ENOENT, err);
         return;
     }
     dmr_msg_t r;
@@ -301,22 +291,23 @@ static void s_on_rm(dmr_master_t *ms, const dmr_peer_t *from,
 {
     char path[DMR_NS_PATH_MAX + 1], err[DMR_NS_PATH_MAX + 128];
     if (dmr_ns_normalize(m->path, path, sizeof path, err, sizeof err)) {
-        s_reply_error(ms, from, DMR_EINVAL, err);
+        dmr_m_reply_error(ms, from, DMR_EINVAL, err);
         return;
     }
     if (!strcmp(path, "/") && !(m->flags & 1)) {
-        s_reply_error(ms, from, DMR_EINVAL, "dmr:/ is a directory (use -r)");
+        dmr_m_reply_error(ms, from, DMR_EINVAL,
+                          "dmr:/ is a directory (use -r)");
         return;
     }
     long n = dmr_ns_remove(ms->ns, path, (m->flags & 1) != 0);
     if (n == DMR_ENOENT) {
         snprintf(err, sizeof err, "dmr:%s: no such file or directory", path);
-        s_reply_error(ms, from, DMR_ENOENT, err);
+        dmr_m_reply_error(ms, from, DMR_ENOENT, err);
         return;
     }
     if (n == DMR_EINVAL) {
         snprintf(err, sizeof err, "dmr:%s is a directory (use -r)", path);
-        s_reply_error(ms, from, DMR_EINVAL, err);
+        dmr_m_reply_error(ms, from, DMR_EINVAL, err);
         return;
     }
     dmr_m_log_fs_rm(ms, path, (m->flags & 1) != 0);

@@ -52,8 +52,8 @@ void dmr_m_send(dmr_master_t *ms, const dmr_peer_t *to, const dmr_msg_t *m)
                   dmr_strerror(rc));
 }
 
-static void s_reply_error(dmr_master_t *ms, const dmr_peer_t *to, int status,
-                          const char *text)
+void dmr_m_reply_error(dmr_master_t *ms, const dmr_peer_t *to, int status,
+                       const char *text)
 {
     dmr_msg_t m;
     dmr_msg_init(&m, DMR_MSG_ERROR);
@@ -406,7 +406,7 @@ static dmr_mworker_t *s_known_worker(dmr_master_t *ms, const dmr_peer_t *from,
         s_heard(w, dmr_now_ms());
         return w;
     }
-    s_reply_error(ms, from, DMR_ENOENT, "unknown worker: register again");
+    dmr_m_reply_error(ms, from, DMR_ENOENT, "unknown worker: register again");
     return NULL;
 }
 
@@ -536,14 +536,14 @@ static void s_on_job_fetch(dmr_master_t *ms, const dmr_peer_t *from,
                            const dmr_msg_t *m)
 {
     if (!s_valid_hash(m->hash)) {
-        s_reply_error(ms, from, DMR_EINVAL, "not a job object hash");
+        dmr_m_reply_error(ms, from, DMR_EINVAL, "not a job object hash");
         return;
     }
     char *path = s_job_object_path(ms, m->hash);
     dmr_buf_t data = DMR_BUF_INIT;
     int rc = dmr_read_file(path, DMR_MSG_BLOB_MAX, &data);
     if (rc || m->offset > data.len) {
-        s_reply_error(ms, from, rc ? rc : DMR_EINVAL, "no such job object");
+        dmr_m_reply_error(ms, from, rc ? rc : DMR_EINVAL, "no such job object");
     } else {
         size_t n = data.len - m->offset;
         if (n > DMR_MSG_PIECE)
@@ -569,13 +569,13 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
     char err[512];
     char hash[65];
     if (!s_valid_hash(m->hash)) {
-        s_reply_error(ms, from, DMR_EINVAL, "job object hash is malformed");
+        dmr_m_reply_error(ms, from, DMR_EINVAL, "job object hash is malformed");
         return;
     }
     dmr_sha256_hex(m->blob, m->blob_len, hash);
     if (strcmp(hash, m->hash)) {
-        s_reply_error(ms, from, DMR_ECORRUPT,
-                      "job object does not match its hash");
+        dmr_m_reply_error(ms, from, DMR_ECORRUPT,
+                          "job object does not match its hash");
         return;
     }
     /* Inputs in the store: their size and chunking come from the
@@ -587,7 +587,7 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
         if (items[i].type == DMR_MSG_FILE_INFO &&
             !strncmp(items[i].path, "dmr:", 4) &&
             dmr_m_fs_input(ms, &items[i], err, sizeof err) != 0) {
-            s_reply_error(ms, from, DMR_ENOENT, err);
+            dmr_m_reply_error(ms, from, DMR_ENOENT, err);
             free(items);
             return;
         }
@@ -598,7 +598,7 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
         dmr_job_new(ms->next_job, &sub, dmr_wall_ms(), &job, err, sizeof err);
     free(items);
     if (nrc != 0) {
-        s_reply_error(ms, from, DMR_EINVAL, err);
+        dmr_m_reply_error(ms, from, DMR_EINVAL, err);
         return;
     }
     char *path = s_job_object_path(ms, hash);
@@ -619,7 +619,7 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
     free(path);
     free(tmpdir);
     if (rc) {
-        s_reply_error(ms, from, rc, err);
+        dmr_m_reply_error(ms, from, rc, err);
         dmr_job_destroy(&job);
         return;
     }
@@ -652,7 +652,7 @@ static void s_on_status(dmr_master_t *ms, const dmr_peer_t *from,
         char err[64];
         snprintf(err, sizeof err, "no such job: %llu",
                  (unsigned long long)m->job);
-        s_reply_error(ms, from, DMR_ENOENT, m->job ? err : "no jobs yet");
+        dmr_m_reply_error(ms, from, DMR_ENOENT, m->job ? err : "no jobs yet");
         return;
     }
     uint32_t flags = m->flags ? m->flags : 3;
@@ -752,7 +752,7 @@ static void s_dispatch(dmr_master_t *ms, const dmr_peer_t *from,
             break;
         dmr_warn("net", "dropping unexpected %s message",
                  dmr_msg_type_name(m->type));
-        s_reply_error(ms, from, DMR_EPROTO, "unexpected message type");
+        dmr_m_reply_error(ms, from, DMR_EPROTO, "unexpected message type");
     }
 }
 

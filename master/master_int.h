@@ -62,6 +62,8 @@ typedef struct {
 dmr_mworker_t *dmr_m_worker(dmr_master_t *ms, const char *wid);
 dmr_job_t *dmr_m_job(dmr_master_t *ms, uint64_t id);
 void dmr_m_send(dmr_master_t *ms, const dmr_peer_t *to, const dmr_msg_t *m);
+void dmr_m_reply_error(dmr_master_t *ms, const dmr_peer_t *to, int status,
+                       const char *text);
 /* Records an event in the job's log, the journal and the master's log. */
 void dmr_m_event(dmr_master_t *ms, dmr_job_t *job, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -499,31 +499,6 @@ void dmr_dfs_abort(dmr_dfs_writer_t **wp)
 
 /* ---------------------------------------------------------------- reads */
 
-/* Waits up to timeout_ms for one message on a DEALER. */
-static int s_recv_wait(void *sock, dmr_msg_t *m, int timeout_ms, char *err,
-                       size_t errlen)
-{
-    int64_t deadline = dmr_now_ms() + timeout_ms;
-    for (;;) {
-        int64_t left = deadline - dmr_now_ms();
-        if (left <= 0)
-            break;
-        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&it, 1, (long)left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return DMR_EIO;
-        if (n == 0)
-            break;
-        int rc = dmr_net_recv(sock, NULL, m, err, errlen);
-        if (rc != DMR_EUNAVAIL)
-            return rc;
-    }
-    snprintf(err, errlen, "no answer within %d ms", timeout_ms);
-    return DMR_ETIMEDOUT;
-}
-
 /* One piece of chunk id from a worker's shuffle server. */
 static int s_get_piece(dmr_dfs_t *d, void *sock, const char *endpoint,
                        uint64_t id, uint64_t off, void *buf, size_t n,
@@ -612,7 +587,8 @@ static int s_read_from(dmr_dfs_t *d, const dmr_dfs_chunk_t *c,
         }
         dmr_msg_t rep;
         char why[256];
-        int rc = s_recv_wait(sock, &rep, PEER_TIMEOUT_MS, why, sizeof why);
+        int rc = dmr_net_recv_wait(sock, &rep, PEER_TIMEOUT_MS, PEER_TIMEOUT_MS,
+                                   why, sizeof why);
         if (rc == 0 && rep.type == DMR_MSG_ERROR) {
             dmr_errf(err, errlen, "%s: %s", r->endpoint, rep.error);
             rc = rep.status < 0 ? (int)rep.status : DMR_EIO;
