@@ -53,44 +53,6 @@ typedef struct {
 
 /* --------------------------------------------------------- misbehaving */
 
-/* Reads -D name=N, a whole decimal number from 0 to max, or def when the
- * parameter is absent. 0 on success; -1 after dmr_fail otherwise. */
-static int s_param_uint(dmr_ctx *ctx, const char *name, unsigned def,
-                        unsigned max, unsigned *out)
-{
-    const char *s = dmr_param(ctx, name);
-    if (!s) {
-        *out = def;
-        return 0;
-    }
-    size_t len = strlen(s);
-    int ok = len > 0 && len <= 9; /* 9 digits cannot overflow */
-    unsigned long n = 0;
-    for (size_t i = 0; ok && i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            ok = 0;
-        else
-            n = n * 10 + (unsigned long)(s[i] - '0');
-    }
-    if (!ok || n > max) {
-        char msg[256];
-        snprintf(msg, sizeof msg,
-                 "crashy: -D %s=%s is not a whole number from 0 to %u", name, s,
-                 max);
-        dmr_fail(ctx, msg);
-        return -1;
-    }
-    *out = (unsigned)n;
-    return 0;
-}
-
-static void s_sleep_ms(unsigned ms)
-{
-    struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR)
-        ;
-}
-
 /* Carries out the attempt's decision, once. */
 static void s_misbehave(dmr_ctx *ctx, crashy_t *c)
 {
@@ -104,7 +66,7 @@ static void s_misbehave(dmr_ctx *ctx, crashy_t *c)
         fprintf(stderr,
                 "crashy: sleeping %u ms on purpose in %s task %u attempt %u\n",
                 c->sleep_ms, kind, ctx->task, ctx->attempt);
-        s_sleep_ms(c->sleep_ms);
+        tj_sleep_ms(c->sleep_ms);
     }
     c->action = ACT_NONE;
 }
@@ -120,11 +82,13 @@ static void s_tick(dmr_ctx *ctx)
 static int s_setup(dmr_ctx *ctx)
 {
     unsigned pct, min_ms, max_ms;
-    if (s_param_uint(ctx, "crash_pct", 33, 100, &pct))
+    if (tj_param_uint(ctx, "crashy", "crash_pct", 33, 100, &pct))
         return -1;
-    if (s_param_uint(ctx, "sleep_min_ms", 500, CRASHY_MAX_SLEEP_MS, &min_ms))
+    if (tj_param_uint(ctx, "crashy", "sleep_min_ms", 500, CRASHY_MAX_SLEEP_MS,
+                      &min_ms))
         return -1;
-    if (s_param_uint(ctx, "sleep_max_ms", 3000, CRASHY_MAX_SLEEP_MS, &max_ms))
+    if (tj_param_uint(ctx, "crashy", "sleep_max_ms", 3000, CRASHY_MAX_SLEEP_MS,
+                      &max_ms))
         return -1;
     if (min_ms > max_ms) {
         char msg[128];

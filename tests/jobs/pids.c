@@ -56,44 +56,6 @@ static uint64_t s_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void s_sleep_ms(unsigned ms)
-{
-    struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR)
-        ;
-}
-
-/* Reads -D name=N, a whole decimal number from 0 to PIDS_MAX_SLEEP_MS, or
- * def when absent. 0 on success; -1 after dmr_fail otherwise. */
-static int s_param_uint(dmr_ctx *ctx, const char *name, unsigned def,
-                        unsigned *out)
-{
-    const char *s = dmr_param(ctx, name);
-    if (!s) {
-        *out = def;
-        return 0;
-    }
-    size_t len = strlen(s);
-    int ok = len > 0 && len <= 9; /* 9 digits cannot overflow */
-    unsigned long n = 0;
-    for (size_t i = 0; ok && i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            ok = 0;
-        else
-            n = n * 10 + (unsigned long)(s[i] - '0');
-    }
-    if (!ok || n > PIDS_MAX_SLEEP_MS) {
-        char msg[256];
-        snprintf(msg, sizeof msg,
-                 "pids: -D %s=%s is not a whole number from 0 to %u", name, s,
-                 PIDS_MAX_SLEEP_MS);
-        dmr_fail(ctx, msg);
-        return -1;
-    }
-    *out = (unsigned)n;
-    return 0;
-}
-
 /* Opens DIR/log for appending, creating DIR if missing. The log is opened
  * here rather than in teardown so that a bad DIR fails the task clearly. */
 static int s_setup(dmr_ctx *ctx)
@@ -105,9 +67,12 @@ static int s_setup(dmr_ctx *ctx)
         dmr_fail(ctx, "pids: -D pidlog=DIR is required");
         return -1;
     }
-    if (s_param_uint(ctx, "sleep_ms", 0, &sleep_ms) != 0 ||
-        s_param_uint(ctx, "slow_map", UINT32_MAX, &slow_map) != 0 ||
-        s_param_uint(ctx, "slow_ms", 5000, &slow_ms) != 0)
+    if (tj_param_uint(ctx, "pids", "sleep_ms", 0, PIDS_MAX_SLEEP_MS,
+                      &sleep_ms) != 0 ||
+        tj_param_uint(ctx, "pids", "slow_map", UINT32_MAX, PIDS_MAX_SLEEP_MS,
+                      &slow_map) != 0 ||
+        tj_param_uint(ctx, "pids", "slow_ms", 5000, PIDS_MAX_SLEEP_MS,
+                      &slow_ms) != 0)
         return -1;
 
     char path[PATH_MAX];
@@ -143,7 +108,7 @@ static int s_setup(dmr_ctx *ctx)
     if (ctx->kind == DMR_KIND_MAP && ctx->task == slow_map && ctx->attempt == 1)
         sleep_ms += slow_ms;
     if (ctx->kind == DMR_KIND_MAP && sleep_ms > 0)
-        s_sleep_ms(sleep_ms);
+        tj_sleep_ms(sleep_ms);
     return 0;
 }
 

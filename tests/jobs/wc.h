@@ -1,4 +1,5 @@
-/* wc.h -- wordcount's map and sum, shared by the test jobs.
+/* wc.h -- what the test jobs share: wordcount's map and sum, a strict
+ * reader of whole-number -D parameters, and a sleep.
  *
  * The fault-injection jobs in this directory must give exactly the output
  * of jobs/wordcount.c, so that one reference serves every test: a word is
@@ -10,9 +11,52 @@
 #ifndef DMR_TESTJOBS_WC_H
 #define DMR_TESTJOBS_WC_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "jobs/dmr_job.h"
+
+/* Reads -D name=N, a whole decimal number from 0 to max, or def when the
+ * parameter is absent. 0 on success; -1 after dmr_fail (the message starts
+ * with the job's name) otherwise. */
+static inline int tj_param_uint(dmr_ctx *ctx, const char *job, const char *name,
+                                unsigned def, unsigned max, unsigned *out)
+{
+    const char *s = dmr_param(ctx, name);
+    if (!s) {
+        *out = def;
+        return 0;
+    }
+    size_t len = strlen(s);
+    int ok = len > 0 && len <= 9; /* 9 digits cannot overflow */
+    unsigned long n = 0;
+    for (size_t i = 0; ok && i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            ok = 0;
+        else
+            n = n * 10 + (unsigned long)(s[i] - '0');
+    }
+    if (!ok || n > max) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "%s: -D %s=%s is not a whole number from 0 to %u", job, name,
+                 s, max);
+        dmr_fail(ctx, msg);
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
+static inline void tj_sleep_ms(unsigned ms)
+{
+    struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+        ;
+}
 
 /* 1 for the bytes that make up words. Indexed by unsigned char. */
 #define L1(c) [c] = 1, [c + 32] = 1
