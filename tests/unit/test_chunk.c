@@ -632,27 +632,7 @@ Test(chunk, writer_descriptor_is_close_on_exec)
 {
     dmr_chunk_writer_t *w = s_open(7, 1);
     char *tmp = s_file(7, ".chunk.tmp");
-    char want[PATH_MAX];
-    cr_assert_not_null(realpath(tmp, want));
-    DIR *d = opendir("/proc/self/fd");
-    cr_assert_not_null(d);
-    int found = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char target[PATH_MAX];
-        ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
-        if (n <= 0)
-            continue;
-        target[n] = '\0';
-        if (strcmp(target, want) != 0)
-            continue;
-        found = 1;
-        int flags = fcntl(atoi(e->d_name), F_GETFD);
-        cr_assert(flags >= 0 && (flags & FD_CLOEXEC), "fd %s lacks CLOEXEC",
-                  e->d_name);
-    }
-    closedir(d);
-    cr_assert(found, "no open descriptor for %s", want);
+    assert_cloexec(tmp);
     free(tmp);
     dmr_chunk_writer_abort(&w);
 }

@@ -8,7 +8,12 @@
 #define DMR_TEST_TMPDIR_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/util.h"
@@ -34,6 +39,33 @@ static inline void tmpdir_remove(char **dir)
 static inline char *tmpdir_path(const char *dir, const char *name)
 {
     return dmr_sprintf("%s/%s", dir, name);
+}
+
+/* Asserts that this process holds path open, and only with FD_CLOEXEC: a
+ * descriptor must not leak into the task children daemons fork. */
+static inline void assert_cloexec(const char *path)
+{
+    char want[PATH_MAX];
+    cr_assert_not_null(realpath(path, want));
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        if (strcmp(target, want) != 0)
+            continue;
+        found = 1;
+        int flags = fcntl(atoi(e->d_name), F_GETFD);
+        cr_assert(flags >= 0 && (flags & FD_CLOEXEC), "fd %s lacks CLOEXEC",
+                  e->d_name);
+    }
+    closedir(d);
+    cr_assert(found, "no open descriptor for %s", want);
 }
 
 #endif
