@@ -499,43 +499,6 @@ void dmr_dfs_abort(dmr_dfs_writer_t **wp)
 
 /* ---------------------------------------------------------------- reads */
 
-/* One piece of chunk id from a worker's shuffle server. */
-static int s_get_piece(dmr_dfs_t *d, void *sock, const char *endpoint,
-                       uint64_t id, uint64_t off, void *buf, size_t n,
-                       size_t *got, char *err, size_t errlen)
-{
-    dmr_msg_t req, rep;
-    dmr_msg_init(&req, DMR_MSG_CHUNK_GET);
-    req.chunk = id;
-    req.offset = off;
-    req.length = n;
-    char why[256];
-    int rc =
-        dmr_net_request(sock, &req, &rep, PEER_TIMEOUT_MS, why, sizeof why);
-    if (rc) {
-        dmr_errf(err, errlen, "%s: %s", endpoint, why);
-        if (d)
-            s_drop_peer(d, endpoint);
-        return rc;
-    }
-    if (rep.type == DMR_MSG_ERROR) {
-        dmr_errf(err, errlen, "%s: %s", endpoint, rep.error);
-        rc = rep.status < 0 ? (int)rep.status : DMR_EIO;
-    } else if (rep.type != DMR_MSG_CHUNK_DATA || rep.chunk != id ||
-               rep.offset != off || rep.blob_len > n) {
-        dmr_errf(err, errlen, "%s: unexpected %s", endpoint,
-                 dmr_msg_type_name(rep.type));
-        rc = DMR_EPROTO;
-        if (d)
-            s_drop_peer(d, endpoint);
-    } else {
-        memcpy(buf, rep.blob, rep.blob_len);
-        *got = rep.blob_len;
-    }
-    dmr_msg_clear(&rep);
-    return rc;
-}
-
 static void s_report_bad(dmr_dfs_t *d, uint64_t id, const char *wid,
                          const char *why)
 {
@@ -710,27 +673,22 @@ int dmr_dfs_copy_chunk(const char *endpoint, uint64_t id, uint32_t version,
                        uint64_t length, const char *dir, char *err,
                        size_t errlen)
 {
-    void *zctx = zmq_ctx_new();
-    void *sock = dmr_net_socket(zctx, ZMQ_DEALER);
+    /* A client with no master: the chunk's one source is given, read with
+     * the same pieces in flight as any read. */
+    dmr_dfs_t *d = dmr_calloc(1, sizeof *d);
+    d->zctx = zmq_ctx_new();
+    dmr_dfs_replica_t src = {.good = 1};
+    snprintf(src.endpoint, sizeof src.endpoint, "%s", endpoint);
+    dmr_dfs_chunk_t c = {
+        .id = id, .length = length, .version = version, .rep = &src, .nrep = 1};
     dmr_chunk_writer_t *w = NULL;
-    uint8_t *buf = dmr_malloc(DMR_MSG_PIECE);
-    int rc = sock ? dmr_net_connect(sock, endpoint) : DMR_EIO;
-    if (rc == 0)
-        rc = dmr_chunk_writer_open(dir, id, version, &w);
+    size_t cap = DMR_MSG_PIECE * READ_AHEAD;
+    uint8_t *buf = dmr_malloc(cap);
+    int rc = dmr_chunk_writer_open(dir, id, version, &w);
     for (uint64_t off = 0; rc == 0 && off < length;) {
-        size_t want = length - off < DMR_MSG_PIECE ? (size_t)(length - off)
-                                                   : DMR_MSG_PIECE;
+        size_t want = length - off < cap ? (size_t)(length - off) : cap;
         size_t got = 0;
-        rc = s_get_piece(NULL, sock, endpoint, id, off, buf, want, &got, err,
-                         errlen);
-        if (rc == 0 && got == 0) {
-            dmr_errf(err, errlen,
-                     "%s: chunk %016llx ends at %llu, expected "
-                     "%llu bytes",
-                     endpoint, (unsigned long long)id, (unsigned long long)off,
-                     (unsigned long long)length);
-            rc = DMR_ECORRUPT;
-        }
+        rc = s_read_from(d, &c, &src, off, buf, want, &got, err, errlen);
         if (rc == 0)
             rc = dmr_chunk_writer_write(w, off, buf, got);
         off += got;
@@ -743,7 +701,6 @@ int dmr_dfs_copy_chunk(const char *endpoint, uint64_t id, uint32_t version,
     }
     dmr_chunk_writer_abort(&w);
     free(buf);
-    dmr_net_close(&sock);
-    zmq_ctx_term(zctx);
+    dmr_dfs_close(&d);
     return rc;
 }
