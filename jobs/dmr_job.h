@@ -106,6 +106,10 @@ static inline dmr_slice dmr_str(const char *s)
 
 /* Job flags. */
 #define DMR_JOB_LINENO 0x1u /* map needs dmr_record.lineno */
+/* map is called once per input file, with the whole file as the record's
+ * value (lines joined by '\n'; offset 0, lineno 1). Submit such a job with
+ * -D whole_files=1 so that each file is one split. */
+#define DMR_JOB_WHOLE_FILE 0x2u
 
 typedef struct {
     uint32_t abi;     /* DMR_JOB_ABI */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proto.h"
@@ -376,8 +377,31 @@ static int s_run_map(task_t *t, const char *data_dir)
     t->phase = "map";
     s_report_progress(t);
     dmr_record rec = {.file = dmr_str(file->name)};
+    int whole = (t->job->flags & DMR_JOB_WHOLE_FILE) != 0;
+    dmr_buf_t all = {0};
+    if (whole && (s->offset != 0 || s->length < file->total)) {
+        s_set_error(t, "this job reads whole files: submit it with "
+                       "-D whole_files=1");
+        rc = DMR_EINVAL;
+        goto out;
+    }
     for (;;) {
         int r = dmr_lines_next(lines, &rec.value, &rec.offset, &rec.lineno);
+        if (whole && r > 0) {
+            /* Gather the lines; map sees them once, as one record. */
+            dmr_buf_append(&all, rec.value.ptr, rec.value.len);
+            dmr_buf_putc(&all, '\n');
+            t->ctr[C_MAP_IN_BYTES] += rec.value.len + 1;
+            continue;
+        }
+        if (whole && r == 0) {
+            whole = 0;
+            rec.value = (dmr_slice){all.data ? all.data : "", all.len};
+            rec.offset = 0;
+            rec.lineno = 1;
+            r = 1;
+            t->ctr[C_MAP_IN_BYTES] -= all.len;
+        }
         if (r < 0) {
             char *msg = dmr_sprintf("reading %s: %s", file->path,
                                     src.err[0] ? src.err : dmr_strerror(r));
@@ -423,6 +447,7 @@ static int s_run_map(task_t *t, const char *data_dir)
     if (rc)
         s_set_error(t, "cannot write the map output file");
 out:
+    dmr_buf_free(&all);
     dmr_run_writer_destroy(&t->rw);
     if (rc && tmp)
         unlink(tmp);

@@ -1,0 +1,787 @@
+/* check.c -- `dmr check` (linearizability of history files, on the cluster
+ * or in this process) and `dmr history` (validate, describe and convert a
+ * history file).
+ *
+ * Both paths of `dmr check` produce the part result lines of
+ * check/check.h: --local by calling dmr_check_part on every part here,
+ * the cluster path by running the lincheck job (jobs/lincheck.c), whose
+ * reduce calls the same function, with its output in the chunk store. The
+ * lines are then grouped by file and printed the same way. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "check/edn.h"
+#include "check/html.h"
+#include "check/json.h"
+#include "cli/cli.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/util.h"
+#include "storage/dfs.h"
+#include "storage/input.h"
+
+/* ------------------------------------------------------------ dmr check */
+
+static const dmr_opt_t s_check_opts[] = {
+    {"model", 0, DMR_OPT_STR, "MODEL", NULL,
+     "register, cas-register, kv, mutex, set, fifo, multi-register", 0, 0},
+    {"format", 'f', DMR_OPT_STR, "FMT", NULL,
+     "edn, etcd or json (default: detected from the content)", 0, 0},
+    {"init", 0, DMR_OPT_STR, "EDN", NULL,
+     "initial value (register, cas-register, kv) or map (multi-register)",
+     0, 0},
+    {"local", 'l', DMR_OPT_FLAG, NULL, NULL,
+     "check in this process instead of on the cluster", 0, 0},
+    {"timeout", 't', DMR_OPT_INT, "S", "0",
+     "give up on a part after S seconds: unknown (0: never)", 0, 86400},
+    {"max-mb", 0, DMR_OPT_INT, "MB", "1024",
+     "memory for one part's search before it gives up: unknown", 1,
+     1 << 20},
+    {"all-parts", 0, DMR_OPT_FLAG, NULL, NULL,
+     "with --local, check every part even after one is NOT linearizable",
+     0, 0},
+    {"json", 0, DMR_OPT_FLAG, NULL, NULL,
+     "print one JSON object per file instead of text", 0, 0},
+    {"html", 0, DMR_OPT_STR, "DIR", NULL,
+     "write DIR/FILE.html drawing each violating history", 0, 0},
+    {"reduces", 'R', DMR_OPT_INT, "N", "8",
+     "reduce tasks: parts checked in parallel on the cluster", 1, 10000},
+    {"master", 'm', DMR_OPT_STR, "ENDPOINT", NULL, "the master to submit to",
+     0, 0},
+};
+
+static const dmr_cmd_t s_check_cmd = {
+    "dmr check",
+    "--model MODEL [options] FILE...",
+    "Checks each history FILE (a file, directory or glob) for\n"
+    "linearizability against MODEL and prints 'FILE: linearizable', 'FILE:\n"
+    "NOT linearizable' (with the operations that cannot be linearised and\n"
+    "the longest linearisable prefix) or 'FILE: unknown (why)', then a\n"
+    "summary. A history is split into independent parts (one per key for\n"
+    "kv) and the parts are checked in parallel by a lincheck job on the\n"
+    "cluster, or here with --local, where the parts' searches take turns\n"
+    "and the first violation found decides the file. Formats: Jepsen and\n"
+    "Knossos EDN, Jepsen etcd logs, Porcupine kv logs, dmr JSON-lines.\n"
+    "Exit status: 0 all linearizable, 1 some NOT linearizable, 2 an error\n"
+    "or an unknown verdict.",
+    s_check_opts,
+    sizeof s_check_opts / sizeof *s_check_opts,
+    1,
+    100000};
+
+/* One file's results. */
+typedef struct {
+    char *name;
+    dmr_val_t **parts; /* parsed part result lines */
+    size_t nparts, cap;
+} file_res_t;
+
+typedef struct {
+    file_res_t *files;
+    size_t nfiles, cap;
+    int open; /* files named by results join the list (dmr:/ inputs) */
+    dmr_arena_t *arena; /* parsed result lines */
+} results_t;
+
+static file_res_t *s_file(results_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (!strcmp(r->files[i].name, name))
+            return &r->files[i];
+    if (!r->open)
+        return NULL;
+    if (r->nfiles == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->files = dmr_realloc(r->files, r->cap * sizeof *r->files);
+    }
+    r->files[r->nfiles] = (file_res_t){dmr_strdup(name), NULL, 0, 0};
+    return &r->files[r->nfiles++];
+}
+
+static int s_file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const file_res_t *)a)->name, ((const file_res_t *)b)->name);
+}
+
+/* Adds one result line to its file; a line that does not parse is an
+ * internal error, reported and counted as an error. */
+static void s_add_line(results_t *r, const char *line, size_t len)
+{
+    char err[256];
+    size_t pos = 0;
+    uint32_t ln = 1;
+    dmr_val_t *v = NULL;
+    if (dmr_json_read(r->arena, line, len, &pos, &ln, &v, err, sizeof err) ||
+        v->type != DMR_V_MAP) {
+        fprintf(stderr, "dmr check: unreadable result line: %.*s\n",
+                (int)(len > 200 ? 200 : len), line);
+        return;
+    }
+    const dmr_val_t *f = dmr_val_get(v, "file");
+    if (!f || f->type != DMR_V_STR)
+        return;
+    file_res_t *fr = s_file(r, f->u.str.s);
+    if (!fr) {
+        fprintf(stderr, "dmr check: result for a file not asked for: %s\n",
+                f->u.str.s);
+        return;
+    }
+    if (fr->nparts == fr->cap) {
+        fr->cap = fr->cap ? 2 * fr->cap : 4;
+        fr->parts = dmr_realloc(fr->parts, fr->cap * sizeof *fr->parts);
+    }
+    fr->parts[fr->nparts++] = v;
+}
+
+static const char *s_str(const dmr_val_t *m, const char *k)
+{
+    const dmr_val_t *v = dmr_val_get(m, k);
+    return v && v->type == DMR_V_STR ? v->u.str.s : "";
+}
+
+static int64_t s_int(const dmr_val_t *m, const char *k)
+{
+    const dmr_val_t *v = dmr_val_get(m, k);
+    return v && v->type == DMR_V_INT ? v->u.i : -1;
+}
+
+enum { V_OK, V_BAD, V_UNKNOWN, V_ERROR };
+
+/* The verdict of a file from its parts. */
+static int s_verdict(const file_res_t *fr)
+{
+    int bad = 0, unknown = 0, error = fr->nparts == 0;
+    for (size_t i = 0; i < fr->nparts; i++) {
+        const char *v = s_str(fr->parts[i], "verdict");
+        bad |= !strcmp(v, "violation");
+        unknown |= !strcmp(v, "unknown");
+        error |= !strcmp(v, "error");
+    }
+    return error ? V_ERROR : bad ? V_BAD : unknown ? V_UNKNOWN : V_OK;
+}
+
+/* s, or its first n bytes and "..." (into buf of n + 4 bytes). */
+static const char *s_clip(const char *s, char *buf, size_t n)
+{
+    if (strlen(s) <= n)
+        return s;
+    snprintf(buf, n + 4, "%.*s...", (int)n, s);
+    return buf;
+}
+
+static void s_print_op(const char *lead, const dmr_val_t *op)
+{
+    char clip[84];
+    char lines[64];
+    int64_t ret = s_int(op, "ret_line");
+    if (ret >= 0)
+        snprintf(lines, sizeof lines, "lines %lld-%lld",
+                 (long long)s_int(op, "line"), (long long)ret);
+    else
+        snprintf(lines, sizeof lines, "line %lld-",
+                 (long long)s_int(op, "line"));
+    const dmr_val_t *res = dmr_val_get(op, "result");
+    printf("%s%-16s process %-4lld %s:%s %s%s\n", lead, lines,
+           (long long)s_int(op, "process"),
+           !strcmp(s_str(op, "type"), "info") ? "(info) " : "",
+           s_str(op, "f"), s_clip(s_str(op, "value"), clip, 80),
+           res && res->type == DMR_V_BOOL && !res->u.b ? " (false)" : "");
+}
+
+static void s_print_violation(const dmr_val_t *p)
+{
+    const char *key = s_str(p, "part");
+    const dmr_val_t *blocked = dmr_val_get(p, "blocked");
+    const dmr_val_t *window = dmr_val_get(p, "window");
+    const dmr_val_t *states = dmr_val_get(p, "states");
+    const dmr_val_t *last = dmr_val_get(p, "prefix_last");
+    if (*key)
+        printf("  key %s:\n", key);
+    if (blocked) {
+        printf("    no order of the operations gets past line %lld; "
+               "this operation cannot be linearised:\n",
+               (long long)s_int(blocked, "ret_line"));
+        s_print_op("      ", blocked);
+    }
+    if (window && dmr_val_is_seq(window) && window->u.seq.n) {
+        size_t n = window->u.seq.n, shown = n > 12 ? 12 : n;
+        printf("    the operations that cannot be ordered (invoked by then, "
+               "not linearised): %zu\n", n);
+        for (size_t i = 0; i < shown; i++)
+            s_print_op("      ", window->u.seq.items[i]);
+        if (shown < n)
+            printf("      ... and %zu more (--json or --html for all)\n",
+                   n - shown);
+    }
+    printf("    longest linearisable prefix: %lld operations",
+           (long long)s_int(p, "prefix"));
+    if (last) {
+        printf(", ending with\n");
+        s_print_op("      ", last);
+    } else {
+        printf("\n");
+    }
+    if (states && dmr_val_is_seq(states) && states->u.seq.n) {
+        printf("    model states there:");
+        for (size_t i = 0; i < states->u.seq.n; i++) {
+            char clip[84];
+            printf("%s %s", i ? "," : "",
+                   s_clip(states->u.seq.items[i]->u.str.s, clip, 80));
+        }
+        printf("\n");
+    }
+}
+
+/* Prints every file's verdict, then the summary; returns the exit code. */
+static int s_report(const results_t *r, int json, double secs)
+{
+    size_t count[4] = {0}, parts = 0, ops = 0;
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const file_res_t *fr = &r->files[i];
+        int v = s_verdict(fr);
+        count[v]++;
+        parts += fr->nparts;
+        for (size_t k = 0; k < fr->nparts; k++) {
+            int64_t n = s_int(fr->parts[k], "ops");
+            ops += n > 0 ? (size_t)n : 0;
+        }
+        if (json) {
+            static const char *const vn[] = {"linearizable",
+                                             "not linearizable", "unknown",
+                                             "error"};
+            dmr_val_t name = {.type = DMR_V_STR,
+                              .u.str = {fr->name, strlen(fr->name)}};
+            printf("{\"file\":");
+            dmr_val_print_json(&name, stdout);
+            printf(",\"verdict\":\"%s\",\"parts\":[", vn[v]);
+            for (size_t k = 0; k < fr->nparts; k++) {
+                if (k)
+                    printf(",");
+                dmr_val_print_json(fr->parts[k], stdout);
+            }
+            printf("]}\n");
+            continue;
+        }
+        if (v == V_OK) {
+            printf("%s: linearizable\n", fr->name);
+        } else if (v == V_ERROR) {
+            const char *why = "no result";
+            for (size_t k = 0; k < fr->nparts; k++)
+                if (!strcmp(s_str(fr->parts[k], "verdict"), "error"))
+                    why = s_str(fr->parts[k], "why");
+            printf("%s: error: %s\n", fr->name, why);
+        } else if (v == V_UNKNOWN) {
+            size_t nu = 0;
+            const char *why = "";
+            for (size_t k = 0; k < fr->nparts; k++)
+                if (!strcmp(s_str(fr->parts[k], "verdict"), "unknown")) {
+                    nu++;
+                    why = s_str(fr->parts[k], "why");
+                }
+            printf("%s: unknown (%s: %zu of %zu parts not decided)\n",
+                   fr->name,
+                   !strcmp(why, "timeout") ? "out of time" : "out of memory",
+                   nu, fr->nparts);
+        } else {
+            printf("%s: NOT linearizable\n", fr->name);
+            for (size_t k = 0; k < fr->nparts; k++)
+                if (!strcmp(s_str(fr->parts[k], "verdict"), "violation"))
+                    s_print_violation(fr->parts[k]);
+        }
+    }
+    if (!json)
+        printf("%zu file%s: %zu linearizable, %zu NOT linearizable, %zu "
+               "unknown, %zu error%s (%zu parts, %zu operations, %.2fs)\n",
+               r->nfiles, r->nfiles == 1 ? "" : "s", count[V_OK],
+               count[V_BAD], count[V_UNKNOWN], count[V_ERROR],
+               count[V_ERROR] == 1 ? "" : "s", parts, ops, secs);
+    if (count[V_BAD])
+        return 1;
+    if (count[V_UNKNOWN] || count[V_ERROR])
+        return 2;
+    return 0;
+}
+
+/* Adds every line of buf (result lines, or "key\tline" from job output). */
+static void s_add_lines(results_t *r, const char *buf, size_t len, int tabbed)
+{
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        const char *s = p;
+        if (tabbed) {
+            /* A result line holds no raw tab: it starts after the last. */
+            for (const char *q = p; q < e; q++)
+                if (*q == '\t')
+                    s = q + 1;
+        }
+        if (e > s)
+            s_add_line(r, s, (size_t)(e - s));
+        p = e + 1;
+    }
+}
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Checks every file here. */
+static void s_check_local(results_t *r, const dmr_model_t *model,
+                          const dmr_val_t *init, const char *format,
+                          const dmr_lin_budget_t *budget, int all_parts)
+{
+    for (size_t i = 0; i < r->nfiles; i++) {
+        char err[512];
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        dmr_history_t *h = NULL;
+        if (dmr_history_load(r->files[i].name, format, &h, err, sizeof err)) {
+            dmr_check_error_line(r->files[i].name, err, out);
+            fputc('\n', out);
+        } else {
+            dmr_part_t *parts;
+            size_t np;
+            dmr_check_split(h, model, &parts, &np);
+            dmr_check_parts(model, init, h, parts, np, NULL, budget,
+                            !all_parts, out);
+            fputc('\n', out);
+            dmr_parts_free(parts, np);
+            dmr_history_destroy(&h);
+        }
+        fclose(out);
+        s_add_lines(r, buf, len, 0);
+        free(buf);
+    }
+}
+
+/* Runs the lincheck job over the files and reads its output back from the
+ * store. Returns 0, or 2 after printing why. */
+static int s_check_cluster(results_t *r, const dmr_cmd_t *c,
+                           const dmr_args_t *a, const char *const *inputs)
+{
+    char err[512];
+    dmr_client_t cl;
+    const char *master = dmr_args_get(c, a, "master")->str;
+    if (dmr_client_open(&cl, master))
+        return 2;
+    char *out = dmr_sprintf("dmr:/tmp/check-%ld-%lld", (long)getpid(),
+                            (long long)time(NULL));
+    dmr_buf_t defs[6] = {0};
+    const char *argv[64 + 8];
+    int n = 0, rc = 2;
+    argv[n++] = "submit";
+    argv[n++] = "lincheck";
+    argv[n++] = "--quiet";
+    argv[n++] = "--output";
+    argv[n++] = out;
+    argv[n++] = "--master";
+    argv[n++] = cl.endpoint;
+    argv[n++] = "-R";
+    argv[n++] = dmr_args_get(c, a, "reduces")->str;
+    const char *keys[] = {"model", "format", "init", "timeout", "max-mb"};
+    const char *names[] = {"model", "format", "init", "timeout_s", "max_mb"};
+    for (int k = 0; k < 5; k++) {
+        const dmr_optval_t *v = dmr_args_get(c, a, keys[k]);
+        if (!v->str)
+            continue;
+        dmr_buf_printf(&defs[k], "%s=%s", names[k], v->str);
+        dmr_buf_putc(&defs[k], 0);
+        argv[n++] = "-D";
+        argv[n++] = defs[k].data;
+    }
+    /* A check may run long without progress reports: only its own
+     * --timeout bounds it. */
+    long tmo = (long)dmr_args_get(c, a, "timeout")->num;
+    dmr_buf_printf(&defs[5], "task_timeout_ms=%ld%c",
+                   tmo ? (tmo + 60) * 1000 : 86400000L, 0);
+    argv[n++] = "-D";
+    argv[n++] = defs[5].data;
+    argv[n++] = "-D";
+    argv[n++] = "whole_files=1";
+    argv[n++] = "--input";
+    int first_input = n;
+    /* submit takes its inputs as one list; pass them through argv. */
+    size_t ninputs = 0;
+    while (inputs[ninputs])
+        ninputs++;
+    const char **full = dmr_malloc((size_t)(n + (int)ninputs + 1) *
+                                   sizeof *full);
+    memcpy(full, argv, (size_t)n * sizeof *full);
+    for (size_t i = 0; i < ninputs; i++)
+        full[n++] = inputs[i];
+    full[n] = NULL;
+    (void)first_input;
+    int src = dmr_cmd_submit(n, (char **)full);
+    free(full);
+    for (int k = 0; k < 6; k++)
+        dmr_buf_free(&defs[k]);
+    dmr_dfs_t *d = NULL;
+    dmr_dfs_file_t *fs = NULL;
+    size_t nf = 0;
+    int is_dir = 0;
+    if (src != 0) {
+        fprintf(stderr, "dmr check: the lincheck job failed\n");
+        goto out;
+    }
+    if (dmr_dfs_open(cl.endpoint, &d, err, sizeof err) ||
+        dmr_dfs_stat(d, out + 4, 1, 0, &fs, &nf, &is_dir, err, sizeof err)) {
+        fprintf(stderr, "dmr check: reading the results: %s\n", err);
+        goto out;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const char *base = strrchr(fs[i].path, '/');
+        base = base ? base + 1 : fs[i].path;
+        if (strncmp(base, "part-", 5))
+            continue;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mf = open_memstream(&buf, &len);
+        int g = dmr_dfs_get(d, fs[i].path, mf, err, sizeof err);
+        fclose(mf);
+        if (g) {
+            fprintf(stderr, "dmr check: reading %s: %s\n", fs[i].path, err);
+            free(buf);
+            goto out;
+        }
+        s_add_lines(r, buf, len, 1);
+        free(buf);
+    }
+    rc = 0;
+out:
+    if (d) {
+        uint64_t removed = 0;
+        dmr_dfs_rm(d, out + 4, 1, &removed, err, sizeof err);
+    }
+    dmr_dfs_files_free(fs, nf);
+    dmr_dfs_close(&d);
+    dmr_client_close(&cl);
+    free(out);
+    return rc;
+}
+
+/* Writes DIR/NAME.html for each violating file. */
+/* Reads a history from a local file or, for a dmr:/ path, from the chunk
+ * store behind master. */
+static int s_load(const char *name, const char *format, const char *master,
+                  dmr_history_t **h, char *err, size_t errlen)
+{
+    if (strncmp(name, "dmr:", 4))
+        return dmr_history_load(name, format, h, err, errlen);
+    dmr_client_t cl;
+    dmr_dfs_t *d = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+    if (dmr_client_open(&cl, master)) {
+        dmr_errf(err, errlen, "%s: no master to read it from", name);
+        return -1;
+    }
+    FILE *mf = open_memstream(&buf, &len);
+    if (!dmr_dfs_open(cl.endpoint, &d, err, errlen) &&
+        !dmr_dfs_get(d, name + 4, mf, err, errlen)) {
+        fclose(mf);
+        mf = NULL;
+        rc = dmr_history_parse(name, buf, len, format, h, err, errlen);
+    }
+    if (mf)
+        fclose(mf);
+    free(buf);
+    dmr_dfs_close(&d);
+    dmr_client_close(&cl);
+    return rc;
+}
+
+static int s_write_html(const results_t *r, const char *dir,
+                        const char *format, const char *master)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "dmr check: cannot create %s: %s\n", dir,
+                strerror(errno));
+        return 2;
+    }
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const file_res_t *fr = &r->files[i];
+        char err[512];
+        if (s_verdict(fr) != V_BAD)
+            continue;
+        dmr_history_t *h = NULL;
+        if (s_load(fr->name, format, master, &h, err, sizeof err)) {
+            fprintf(stderr, "dmr check: --html: %s\n", err);
+            continue;
+        }
+        const char *base = strrchr(fr->name, '/');
+        base = base ? base + 1 : fr->name;
+        char *path = dmr_sprintf("%s/%s.html", dir, base);
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            fprintf(stderr, "dmr check: cannot write %s: %s\n", path,
+                    strerror(errno));
+        } else {
+            dmr_check_html(h, (const dmr_val_t *const *)fr->parts,
+                           fr->nparts, f);
+            if (fclose(f) != 0)
+                fprintf(stderr, "dmr check: writing %s: %s\n", path,
+                        strerror(errno));
+            else
+                fprintf(stderr, "dmr check: wrote %s\n", path);
+        }
+        free(path);
+        dmr_history_destroy(&h);
+    }
+    return 0;
+}
+
+int dmr_cmd_check(int argc, char **argv)
+{
+    dmr_args_t a;
+    int code = 2;
+    if (dmr_cli_parse(&s_check_cmd, argc, argv, &a, &code))
+        return code;
+    const dmr_cmd_t *c = &s_check_cmd;
+    const char *mname = dmr_args_get(c, &a, "model")->str;
+    const char *format = dmr_args_get(c, &a, "format")->str;
+    const char *init_s = dmr_args_get(c, &a, "init")->str;
+    const char *html = dmr_args_get(c, &a, "html")->str;
+    int local = (int)dmr_args_get(c, &a, "local")->num;
+    results_t r = {0};
+    dmr_input_file_t *files = NULL;
+    size_t nfiles = 0;
+    dmr_val_t *init = NULL;
+    const char **inputs = NULL;
+    char err[512];
+    const dmr_model_t *model = mname ? dmr_model_find(mname) : NULL;
+    code = 2;
+    r.arena = dmr_arena_new();
+    if (!model) {
+        fprintf(stderr, "dmr check: %s; models:",
+                mname ? "unknown --model" : "--model MODEL is required");
+        for (size_t i = 0; dmr_models[i]; i++)
+            fprintf(stderr, " %s", dmr_models[i]->name);
+        fprintf(stderr, "\n");
+        goto out;
+    }
+    if (format) {
+        size_t i = 0;
+        while (dmr_history_formats[i] && strcmp(dmr_history_formats[i], format))
+            i++;
+        if (!dmr_history_formats[i]) {
+            fprintf(stderr, "dmr check: unknown --format %s (edn, etcd, json)\n",
+                    format);
+            goto out;
+        }
+    }
+    if (init_s) {
+        size_t pos = 0;
+        uint32_t line = 1;
+        if (dmr_edn_read(r.arena, init_s, strlen(init_s), &pos, &line, &init,
+                         err, sizeof err) != 0) {
+            fprintf(stderr, "dmr check: --init: %s\n", err);
+            goto out;
+        }
+        dmr_mctx_t *m = dmr_mctx_new(model, init, err, sizeof err);
+        if (!m) {
+            fprintf(stderr, "dmr check: %s\n", err);
+            goto out;
+        }
+        dmr_mctx_destroy(&m);
+    }
+    /* Local paths are expanded here (directories, globs); dmr:/ paths are
+     * the job's to expand, and its results name the files. */
+    size_t nstore = 0;
+    for (size_t i = 0; i < a.npos; i++)
+        if (!strncmp(a.pos[i], "dmr:", 4))
+            nstore++;
+    if (nstore && local) {
+        fprintf(stderr, "dmr check: --local reads local files only\n");
+        goto out;
+    }
+    const char **plain = dmr_calloc(a.npos + 1, sizeof *plain);
+    size_t nplain = 0;
+    for (size_t i = 0; i < a.npos; i++)
+        if (strncmp(a.pos[i], "dmr:", 4))
+            plain[nplain++] = a.pos[i];
+    int xr = dmr_input_expand(plain, nplain, &files, &nfiles, err, sizeof err);
+    free(plain);
+    if (xr) {
+        fprintf(stderr, "dmr check: %s\n", err);
+        goto out;
+    }
+    r.files = dmr_calloc(nfiles ? nfiles : 1, sizeof *r.files);
+    r.nfiles = r.cap = nfiles;
+    r.open = nstore > 0;
+    inputs = dmr_calloc(nfiles + nstore + 1, sizeof *inputs);
+    for (size_t i = 0; i < nfiles; i++) {
+        r.files[i].name = dmr_strdup(files[i].name);
+        inputs[i] = files[i].name;
+    }
+    for (size_t i = 0, k = nfiles; i < a.npos; i++)
+        if (!strncmp(a.pos[i], "dmr:", 4))
+            inputs[k++] = a.pos[i];
+    dmr_lin_budget_t budget = {
+        (double)dmr_args_get(c, &a, "timeout")->num,
+        (size_t)dmr_args_get(c, &a, "max-mb")->num << 20};
+    double t0 = s_now();
+    if (local)
+        s_check_local(&r, model, init, format, &budget,
+                      (int)dmr_args_get(c, &a, "all-parts")->num);
+    else if (s_check_cluster(&r, c, &a, inputs))
+        goto out;
+    if (r.open)
+        qsort(r.files, r.nfiles, sizeof *r.files, s_file_cmp);
+    code = s_report(&r, (int)dmr_args_get(c, &a, "json")->num, s_now() - t0);
+    if (html && s_write_html(&r, html, format,
+                             dmr_args_get(c, &a, "master")->str))
+        code = 2;
+out:
+    for (size_t i = 0; i < r.nfiles; i++) {
+        free(r.files[i].name);
+        free(r.files[i].parts);
+    }
+    free(r.files);
+    free(inputs);
+    dmr_arena_destroy(&r.arena);
+    dmr_input_files_free(files, nfiles);
+    dmr_args_free(&a);
+    return code;
+}
+
+/* ---------------------------------------------------------- dmr history */
+
+static const dmr_opt_t s_hist_opts[] = {
+    {"format", 'f', DMR_OPT_STR, "FMT", NULL,
+     "edn, etcd or json (default: detected from the content)", 0, 0},
+    {"ops", 0, DMR_OPT_FLAG, NULL, NULL, "list every operation", 0, 0},
+    {"json", 0, DMR_OPT_FLAG, NULL, NULL,
+     "convert to dmr JSON-lines on standard output", 0, 0},
+};
+
+static const dmr_cmd_t s_hist_cmd = {
+    "dmr history",
+    "[--format FMT] [--ops | --json] FILE",
+    "Validates a history file (- for standard input) and describes it: its\n"
+    "format, events, operations by outcome, processes, keys and the\n"
+    "operations left open (info: they may or may not have happened).\n"
+    "--ops lists every operation; --json converts the history to dmr's\n"
+    "JSON-lines format, which every dmr analysis reads. Exit status 2 when\n"
+    "the file is not a valid history, naming the line.",
+    s_hist_opts,
+    sizeof s_hist_opts / sizeof *s_hist_opts,
+    1,
+    1};
+
+static void s_op_line(const dmr_history_t *h, size_t i)
+{
+    const dmr_op_t *op = &h->ops[i];
+    const dmr_event_t *inv = &h->ev[op->inv];
+    char vb[160], lines[48], kb[64] = "";
+    if (op->ret != UINT32_MAX)
+        snprintf(lines, sizeof lines, "%u-%u", inv->line,
+                 h->ev[op->ret].line);
+    else
+        snprintf(lines, sizeof lines, "%u-", inv->line);
+    if (inv->key) {
+        char k[48];
+        snprintf(kb, sizeof kb, " key %s", dmr_val_format(inv->key, k,
+                                                          sizeof k));
+    }
+    printf("  %-12s process %-5lld %-6s :%s%s %s%s\n", lines,
+           (long long)inv->process, dmr_evtype_name(op->type), inv->f, kb,
+           dmr_val_format(dmr_op_value(h, i), vb, sizeof vb),
+           op->ret != UINT32_MAX && h->ev[op->ret].result == 0 ? " (false)"
+                                                               : "");
+}
+
+static int s_i64_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int dmr_cmd_history(int argc, char **argv)
+{
+    dmr_args_t a;
+    int code = 2;
+    if (dmr_cli_parse(&s_hist_cmd, argc, argv, &a, &code))
+        return code;
+    const dmr_cmd_t *c = &s_hist_cmd;
+    char err[512];
+    dmr_history_t *h = NULL;
+    if (dmr_history_load(a.pos[0], dmr_args_get(c, &a, "format")->str, &h,
+                         err, sizeof err)) {
+        fprintf(stderr, "dmr history: %s\n", err);
+        dmr_args_free(&a);
+        return 2;
+    }
+    if (dmr_args_get(c, &a, "json")->num) {
+        dmr_history_write_json(h, stdout);
+        goto done;
+    }
+    size_t by[4] = {0};
+    for (size_t i = 0; i < h->nops; i++)
+        by[h->ops[i].type]++;
+    /* processes and keys */
+    int64_t *procs = dmr_malloc((h->nev ? h->nev : 1) * sizeof *procs);
+    for (size_t i = 0; i < h->nev; i++)
+        procs[i] = h->ev[i].process;
+    qsort(procs, h->nev, sizeof *procs, s_i64_cmp);
+    size_t np = 0;
+    for (size_t i = 0; i < h->nev; i++)
+        if (!np || procs[np - 1] != procs[i])
+            procs[np++] = procs[i];
+    dmr_part_t *parts;
+    size_t nk;
+    static const dmr_model_t by_key = {"", "", 1, NULL, NULL};
+    dmr_check_split(h, &by_key, &parts, &nk);
+    int keyed = !(nk == 1 && !parts[0].key[0]);
+    printf("%s: %s history, %zu events, %zu operations (%zu ok, %zu failed, "
+           "%zu info)\n",
+           h->name, h->format, h->nev, h->nops, by[DMR_EV_OK],
+           by[DMR_EV_FAIL], by[DMR_EV_INFO]);
+    printf("processes: %zu (", np);
+    for (size_t i = 0; i < np && i < 20; i++)
+        printf("%s%lld", i ? " " : "", (long long)procs[i]);
+    printf("%s)\n", np > 20 ? " ..." : "");
+    if (keyed) {
+        printf("keys: %zu (", nk);
+        for (size_t i = 0; i < nk && i < 20; i++)
+            printf("%s%s", i ? " " : "", parts[i].key);
+        printf("%s)\n", nk > 20 ? " ..." : "");
+    } else {
+        printf("keys: none (one register or object)\n");
+    }
+    dmr_parts_free(parts, nk);
+    free(procs);
+    if (dmr_args_get(c, &a, "ops")->num) {
+        printf("operations (lines, process, outcome, :f value):\n");
+        for (size_t i = 0; i < h->nops; i++)
+            s_op_line(h, i);
+    } else {
+        printf("open operations (info): %zu\n", by[DMR_EV_INFO]);
+        size_t shown = 0;
+        for (size_t i = 0; i < h->nops && shown < 50; i++)
+            if (h->ops[i].type == DMR_EV_INFO) {
+                s_op_line(h, i);
+                shown++;
+            }
+        if (shown < by[DMR_EV_INFO])
+            printf("  ... and %zu more (--ops lists all)\n",
+                   by[DMR_EV_INFO] - shown);
+    }
+done:
+    code = fflush(stdout) == 0 ? 0 : 2;
+    dmr_history_destroy(&h);
+    dmr_args_free(&a);
+    return code;
+}
