@@ -218,8 +218,8 @@ static void s_result_line(const task_t *t, const dmr_history_t *h,
             char sb[256];
             if (k)
                 fputc(',', out);
-            s_json_str(out,
-                       dmr_mctx_format_state(t->m, r->states[k], sb, sizeof sb));
+            s_json_str(
+                out, dmr_mctx_format_state(t->m, r->states[k], sb, sizeof sb));
         }
         fputs("]", out);
     }
@@ -244,9 +244,9 @@ int dmr_check_parts(const dmr_model_t *model, const dmr_val_t *init,
         const dmr_part_t *p = parts ? &parts[i] : NULL;
         t[i].p = p;
         t[i].m = dmr_mctx_new(model, init, err, sizeof err);
-        if (!t[i].m || dmr_model_compile(t[i].m, h, p ? p->ops : NULL,
-                                         p ? p->nops : 0, &t[i].lops,
-                                         &t[i].n, err, sizeof err)) {
+        if (!t[i].m ||
+            dmr_model_compile(t[i].m, h, p ? p->ops : NULL, p ? p->nops : 0,
+                              &t[i].lops, &t[i].n, err, sizeof err)) {
             t[i].error = dmr_sprintf("%s:%s", file, err);
             t[i].decided = 1;
             continue;

@@ -165,8 +165,8 @@ static long s_group(dmr_lin_t *s, uint64_t state, int create)
             e[2] = s->ngroups + 1;
             for (size_t k = 0; k < nw; k++)
                 e[3 + k] = s->bits[k] & s->dmask[k];
-            s->groups = dmr_realloc(s->groups,
-                                    (s->ngroups + 1) * sizeof *s->groups);
+            s->groups =
+                dmr_realloc(s->groups, (s->ngroups + 1) * sizeof *s->groups);
             s->groups[s->ngroups] = (group_t){0};
             s->gbytes += sizeof *s->groups;
             return (long)s->ngroups++;
@@ -384,10 +384,10 @@ static void s_build(dmr_lin_t *s)
 
 /* The order in which a configuration's candidates are tried. */
 enum {
-    P_READ,   /* reads: one the model accepts is linearised, no other */
-    P_URGENT, /* the operation returning first */
-    P_REST,   /* the other completed candidates, in order of call */
-    P_OPEN,   /* open operations invoked before that return */
+    P_READ,          /* reads: one the model accepts is linearised, no other */
+    P_URGENT,        /* the operation returning first */
+    P_REST,          /* the other completed candidates, in order of call */
+    P_OPEN,          /* open operations invoked before that return */
     P_FORCED = 0x80, /* frame flag: the choice was the only one tried */
 };
 
@@ -569,9 +569,9 @@ int dmr_lin_run(dmr_lin_t *s, uint64_t max_steps)
                 break;
             }
             if (r) {
-                s->stack[s->sp++] = (frame_t){
-                    e, s->limit, state,
-                    (uint8_t)(s->pass | (forced ? P_FORCED : 0))};
+                s->stack[s->sp++] =
+                    (frame_t){e, s->limit, state,
+                              (uint8_t)(s->pass | (forced ? P_FORCED : 0))};
                 state = ns;
                 s_lift(s, e);
                 if (!ops[o].open)

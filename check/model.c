@@ -28,19 +28,24 @@
 /* ---- intern table ------------------------------------------------------ */
 
 typedef struct {
-    size_t off; /* into bytes */
+    const char *p; /* in a chunk */
     size_t len;
     uint64_t hash;
 } blob_t;
+
+/* Blob bytes live in chunks that never move: growing never copies them. */
+#define CHUNK_BYTES (256u << 10)
 
 struct dmr_mctx {
     const dmr_model_t *model;
     blob_t *blobs; /* by id */
     size_t nblobs, capblobs;
-    char *bytes;
-    size_t nbytes, capbytes;
-    uint32_t *slots; /* open addressing: id + 1, 0 empty */
-    size_t nslots;   /* power of two */
+    char **chunks;
+    size_t nchunks, capchunks;
+    size_t used, room; /* in the last chunk */
+    size_t nbytes;     /* in all chunks */
+    uint32_t *slots;   /* open addressing: id + 1, 0 empty */
+    size_t nslots;     /* power of two */
     uint64_t nil, empty_str, empty_set, empty_queue, empty_multi;
     uint64_t init;
     char *scratch; /* building blobs */
@@ -66,12 +71,50 @@ static uint64_t s_hash(const void *p, size_t n)
     return h;
 }
 
+/* A string blob's hash is polynomial in its bytes, h = h * P + byte from
+ * 5, so the hash of s + t follows from those of s and t: an append
+ * costs O(1) hashing, whatever the length of the string. Other blobs use
+ * s_hash. Table slots mix either with s_fmix. */
+#define POLY 0x100000001b3ull
+
+static uint64_t s_poly(const unsigned char *b, size_t n)
+{
+    uint64_t h = 5;
+    for (size_t i = 0; i < n; i++)
+        h = h * POLY + b[i];
+    return h;
+}
+
+static uint64_t s_poly_pow(size_t n)
+{
+    uint64_t r = 1, x = POLY;
+    for (; n; n >>= 1, x *= x)
+        if (n & 1)
+            r *= x;
+    return r;
+}
+
+static uint64_t s_blob_hash(const char *p, size_t n)
+{
+    if (n >= 5 && p[0] == 's')
+        return s_poly((const unsigned char *)p + 5, n - 5);
+    return s_hash(p, n);
+}
+
+static uint64_t s_fmix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
 static void s_grow_slots(dmr_mctx_t *m)
 {
     size_t n = m->nslots ? m->nslots * 2 : 1024;
     uint32_t *slots = dmr_calloc(n, sizeof *slots);
     for (size_t id = 0; id < m->nblobs; id++) {
-        size_t j = m->blobs[id].hash & (n - 1);
+        size_t j = s_fmix(m->blobs[id].hash) & (n - 1);
         while (slots[j])
             j = (j + 1) & (n - 1);
         slots[j] = (uint32_t)id + 1;
@@ -81,39 +124,60 @@ static void s_grow_slots(dmr_mctx_t *m)
     m->nslots = n;
 }
 
-/* The id of the blob p[0..n), adding it if new. */
-static uint64_t s_intern(dmr_mctx_t *m, const void *p, size_t n)
+/* The id of the blob made of up to three pieces, whose hash is h, adding
+ * it if new; the pieces are compared and copied in place. */
+static uint64_t s_intern3(dmr_mctx_t *m, uint64_t h, const char *p1, size_t n1,
+                          const char *p2, size_t n2, const char *p3, size_t n3)
 {
-    uint64_t h = s_hash(p, n);
+    size_t n = n1 + n2 + n3;
     if (2 * (m->nblobs + 1) > m->nslots)
         s_grow_slots(m);
-    size_t j = h & (m->nslots - 1);
+    size_t j = s_fmix(h) & (m->nslots - 1);
     for (; m->slots[j]; j = (j + 1) & (m->nslots - 1)) {
         blob_t *b = &m->blobs[m->slots[j] - 1];
-        if (b->hash == h && b->len == n && !memcmp(m->bytes + b->off, p, n))
+        if (b->hash == h && b->len == n && !memcmp(b->p, p1, n1) &&
+            (!n2 || !memcmp(b->p + n1, p2, n2)) &&
+            (!n3 || !memcmp(b->p + n1 + n2, p3, n3)))
             return m->slots[j] - 1;
     }
     if (m->nblobs == m->capblobs) {
         m->capblobs = m->capblobs ? 2 * m->capblobs : 256;
         m->blobs = dmr_realloc(m->blobs, m->capblobs * sizeof *m->blobs);
     }
-    if (m->nbytes + n > m->capbytes) {
-        while (m->nbytes + n > m->capbytes)
-            m->capbytes = m->capbytes ? 2 * m->capbytes : 4096;
-        m->bytes = dmr_realloc(m->bytes, m->capbytes);
+    if (m->used + n > m->room) {
+        if (m->nchunks == m->capchunks) {
+            m->capchunks = m->capchunks ? 2 * m->capchunks : 16;
+            m->chunks =
+                dmr_realloc(m->chunks, m->capchunks * sizeof *m->chunks);
+        }
+        m->room = n > CHUNK_BYTES ? n : CHUNK_BYTES;
+        m->chunks[m->nchunks++] = dmr_malloc(m->room);
+        m->nbytes += m->room;
+        m->used = 0;
     }
-    if (n)
-        memcpy(m->bytes + m->nbytes, p, n);
-    m->blobs[m->nblobs] = (blob_t){m->nbytes, n, h};
-    m->nbytes += n;
+    char *at = m->chunks[m->nchunks - 1] + m->used;
+    if (n1)
+        memcpy(at, p1, n1);
+    if (n2)
+        memcpy(at + n1, p2, n2);
+    if (n3)
+        memcpy(at + n1 + n2, p3, n3);
+    m->used += n;
+    m->blobs[m->nblobs] = (blob_t){at, n, h};
     m->slots[j] = (uint32_t)m->nblobs + 1;
     return m->nblobs++;
+}
+
+/* The id of the blob p[0..n), adding it if new. */
+static uint64_t s_intern(dmr_mctx_t *m, const void *p, size_t n)
+{
+    return s_intern3(m, s_blob_hash(p, n), p, n, NULL, 0, NULL, 0);
 }
 
 static const char *s_blob(const dmr_mctx_t *m, uint64_t id, size_t *len)
 {
     *len = m->blobs[id].len;
-    return m->bytes + m->blobs[id].off;
+    return m->blobs[id].p;
 }
 
 /* ---- building blobs in scratch ----------------------------------------- */
@@ -424,13 +488,14 @@ static int s_reg_step(dmr_mctx_t *m, uint64_t state, const dmr_lop_t *op,
         else if (s[0] != 'n')
             return 0; /* appending to a non-string */
         memcpy(&n2, a + 1, 4);
-        m->nscratch = 0;
-        s_put(m, "s", 1);
-        s_put_u32(m, n1 + n2);
-        /* s may move when scratch grows: scratch is separate from bytes. */
-        s_put(m, s + 5, n1);
-        s_put(m, a + 5, n2);
-        *next = s_intern(m, m->scratch, m->nscratch);
+        char head[5] = {'s'};
+        uint32_t n = n1 + n2;
+        memcpy(head + 1, &n, 4);
+        uint64_t hs = m->blobs[state].hash, ha = m->blobs[op->a].hash;
+        if (s[0] != 's')
+            hs = 5; /* nil appends as "" */
+        uint64_t h = (hs - 5) * s_poly_pow(n2) + ha;
+        *next = s_intern3(m, h, head, 5, n1 ? s + 5 : NULL, n1, a + 5, n2);
         return 1;
     }
     }
@@ -816,7 +881,9 @@ void dmr_mctx_destroy(dmr_mctx_t **pm)
     if (!m)
         return;
     free(m->blobs);
-    free(m->bytes);
+    for (size_t i = 0; i < m->nchunks; i++)
+        free(m->chunks[i]);
+    free(m->chunks);
     free(m->slots);
     free(m->scratch);
     free(m);
@@ -855,7 +922,7 @@ char *dmr_mctx_format_state(dmr_mctx_t *m, uint64_t state, char *buf,
 
 size_t dmr_mctx_bytes(const dmr_mctx_t *m)
 {
-    return m->capbytes + m->capblobs * sizeof(blob_t) +
+    return m->nbytes + m->capblobs * sizeof(blob_t) +
            m->nslots * sizeof(uint32_t);
 }
 
@@ -885,13 +952,21 @@ int dmr_model_compile(dmr_mctx_t *m, const dmr_history_t *h,
 char *dmr_model_part_key(const dmr_history_t *h, size_t i)
 {
     const dmr_event_t *e = &h->ev[h->ops[i].inv];
+    if (!e->key)
+        return dmr_strdup("");
+    /* Keys are short: render on the stack, and only a long one through a
+     * stream (dmr_val_format would cut it). */
+    char small[256];
+    dmr_val_format(e->key, small, sizeof small);
+    size_t n = strlen(small);
+    if (n + 1 < sizeof small - 4)
+        return dmr_strdup(small);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return dmr_strdup("");
-    if (e->key)
-        dmr_val_print_edn(e->key, f);
+    dmr_val_print_edn(e->key, f);
     fclose(f);
     return buf;
 }

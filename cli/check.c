@@ -35,26 +35,24 @@ static const dmr_opt_t s_check_opts[] = {
     {"format", 'f', DMR_OPT_STR, "FMT", NULL,
      "edn, etcd or json (default: detected from the content)", 0, 0},
     {"init", 0, DMR_OPT_STR, "EDN", NULL,
-     "initial value (register, cas-register, kv) or map (multi-register)",
-     0, 0},
+     "initial value (register, cas-register, kv) or map (multi-register)", 0,
+     0},
     {"local", 'l', DMR_OPT_FLAG, NULL, NULL,
      "check in this process instead of on the cluster", 0, 0},
     {"timeout", 't', DMR_OPT_INT, "S", "0",
      "give up on a part after S seconds: unknown (0: never)", 0, 86400},
     {"max-mb", 0, DMR_OPT_INT, "MB", "1024",
-     "memory for one part's search before it gives up: unknown", 1,
-     1 << 20},
+     "memory for one part's search before it gives up: unknown", 1, 1 << 20},
     {"all-parts", 0, DMR_OPT_FLAG, NULL, NULL,
-     "with --local, check every part even after one is NOT linearizable",
-     0, 0},
+     "with --local, check every part even after one is NOT linearizable", 0, 0},
     {"json", 0, DMR_OPT_FLAG, NULL, NULL,
      "print one JSON object per file instead of text", 0, 0},
     {"html", 0, DMR_OPT_STR, "DIR", NULL,
      "write DIR/FILE.html drawing each violating history", 0, 0},
     {"reduces", 'R', DMR_OPT_INT, "N", "8",
      "reduce tasks: parts checked in parallel on the cluster", 1, 10000},
-    {"master", 'm', DMR_OPT_STR, "ENDPOINT", NULL, "the master to submit to",
-     0, 0},
+    {"master", 'm', DMR_OPT_STR, "ENDPOINT", NULL, "the master to submit to", 0,
+     0},
 };
 
 static const dmr_cmd_t s_check_cmd = {
@@ -190,8 +188,8 @@ static void s_print_op(const char *lead, const dmr_val_t *op)
     const dmr_val_t *res = dmr_val_get(op, "result");
     printf("%s%-16s process %-4lld %s:%s %s%s\n", lead, lines,
            (long long)s_int(op, "process"),
-           !strcmp(s_str(op, "type"), "info") ? "(info) " : "",
-           s_str(op, "f"), s_clip(s_str(op, "value"), clip, 80),
+           !strcmp(s_str(op, "type"), "info") ? "(info) " : "", s_str(op, "f"),
+           s_clip(s_str(op, "value"), clip, 80),
            res && res->type == DMR_V_BOOL && !res->u.b ? " (false)" : "");
 }
 
@@ -213,7 +211,8 @@ static void s_print_violation(const dmr_val_t *p)
     if (window && dmr_val_is_seq(window) && window->u.seq.n) {
         size_t n = window->u.seq.n, shown = n > 12 ? 12 : n;
         printf("    the operations that cannot be ordered (invoked by then, "
-               "not linearised): %zu\n", n);
+               "not linearised): %zu\n",
+               n);
         for (size_t i = 0; i < shown; i++)
             s_print_op("      ", window->u.seq.items[i]);
         if (shown < n)
@@ -253,9 +252,8 @@ static int s_report(const results_t *r, int json, double secs)
             ops += n > 0 ? (size_t)n : 0;
         }
         if (json) {
-            static const char *const vn[] = {"linearizable",
-                                             "not linearizable", "unknown",
-                                             "error"};
+            static const char *const vn[] = {"linearizable", "not linearizable",
+                                             "unknown", "error"};
             dmr_val_t name = {.type = DMR_V_STR,
                               .u.str = {fr->name, strlen(fr->name)}};
             printf("{\"file\":");
@@ -285,8 +283,7 @@ static int s_report(const results_t *r, int json, double secs)
                     nu++;
                     why = s_str(fr->parts[k], "why");
                 }
-            printf("%s: unknown (%s: %zu of %zu parts not decided)\n",
-                   fr->name,
+            printf("%s: unknown (%s: %zu of %zu parts not decided)\n", fr->name,
                    !strcmp(why, "timeout") ? "out of time" : "out of memory",
                    nu, fr->nparts);
         } else {
@@ -299,9 +296,9 @@ static int s_report(const results_t *r, int json, double secs)
     if (!json)
         printf("%zu file%s: %zu linearizable, %zu NOT linearizable, %zu "
                "unknown, %zu error%s (%zu parts, %zu operations, %.2fs)\n",
-               r->nfiles, r->nfiles == 1 ? "" : "s", count[V_OK],
-               count[V_BAD], count[V_UNKNOWN], count[V_ERROR],
-               count[V_ERROR] == 1 ? "" : "s", parts, ops, secs);
+               r->nfiles, r->nfiles == 1 ? "" : "s", count[V_OK], count[V_BAD],
+               count[V_UNKNOWN], count[V_ERROR], count[V_ERROR] == 1 ? "" : "s",
+               parts, ops, secs);
     if (count[V_BAD])
         return 1;
     if (count[V_UNKNOWN] || count[V_ERROR])
@@ -354,8 +351,8 @@ static void s_check_local(results_t *r, const dmr_model_t *model,
             dmr_part_t *parts;
             size_t np;
             dmr_check_split(h, model, &parts, &np);
-            dmr_check_parts(model, init, h, parts, np, NULL, budget,
-                            !all_parts, out);
+            dmr_check_parts(model, init, h, parts, np, NULL, budget, !all_parts,
+                            out);
             fputc('\n', out);
             dmr_parts_free(parts, np);
             dmr_history_destroy(&h);
@@ -416,8 +413,8 @@ static int s_check_cluster(results_t *r, const dmr_cmd_t *c,
     size_t ninputs = 0;
     while (inputs[ninputs])
         ninputs++;
-    const char **full = dmr_malloc((size_t)(n + (int)ninputs + 1) *
-                                   sizeof *full);
+    const char **full =
+        dmr_malloc((size_t)(n + (int)ninputs + 1) * sizeof *full);
     memcpy(full, argv, (size_t)n * sizeof *full);
     for (size_t i = 0; i < ninputs; i++)
         full[n++] = inputs[i];
@@ -503,8 +500,8 @@ static int s_load(const char *name, const char *format, const char *master,
     return rc;
 }
 
-static int s_write_html(const results_t *r, const char *dir,
-                        const char *format, const char *master)
+static int s_write_html(const results_t *r, const char *dir, const char *format,
+                        const char *master)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "dmr check: cannot create %s: %s\n", dir,
@@ -529,8 +526,8 @@ static int s_write_html(const results_t *r, const char *dir,
             fprintf(stderr, "dmr check: cannot write %s: %s\n", path,
                     strerror(errno));
         } else {
-            dmr_check_html(h, (const dmr_val_t *const *)fr->parts,
-                           fr->nparts, f);
+            dmr_check_html(h, (const dmr_val_t *const *)fr->parts, fr->nparts,
+                           f);
             if (fclose(f) != 0)
                 fprintf(stderr, "dmr check: writing %s: %s\n", path,
                         strerror(errno));
@@ -577,7 +574,8 @@ int dmr_cmd_check(int argc, char **argv)
         while (dmr_history_formats[i] && strcmp(dmr_history_formats[i], format))
             i++;
         if (!dmr_history_formats[i]) {
-            fprintf(stderr, "dmr check: unknown --format %s (edn, etcd, json)\n",
+            fprintf(stderr,
+                    "dmr check: unknown --format %s (edn, etcd, json)\n",
                     format);
             goto out;
         }
@@ -629,9 +627,9 @@ int dmr_cmd_check(int argc, char **argv)
     for (size_t i = 0, k = nfiles; i < a.npos; i++)
         if (!strncmp(a.pos[i], "dmr:", 4))
             inputs[k++] = a.pos[i];
-    dmr_lin_budget_t budget = {
-        (double)dmr_args_get(c, &a, "timeout")->num,
-        (size_t)dmr_args_get(c, &a, "max-mb")->num << 20};
+    dmr_lin_budget_t budget = {(double)dmr_args_get(c, &a, "timeout")->num,
+                               (size_t)dmr_args_get(c, &a, "max-mb")->num
+                                   << 20};
     double t0 = s_now();
     if (local)
         s_check_local(&r, model, init, format, &budget,
@@ -641,8 +639,8 @@ int dmr_cmd_check(int argc, char **argv)
     if (r.open)
         qsort(r.files, r.nfiles, sizeof *r.files, s_file_cmp);
     code = s_report(&r, (int)dmr_args_get(c, &a, "json")->num, s_now() - t0);
-    if (html && s_write_html(&r, html, format,
-                             dmr_args_get(c, &a, "master")->str))
+    if (html &&
+        s_write_html(&r, html, format, dmr_args_get(c, &a, "master")->str))
         code = 2;
 out:
     for (size_t i = 0; i < r.nfiles; i++) {
@@ -687,14 +685,13 @@ static void s_op_line(const dmr_history_t *h, size_t i)
     const dmr_event_t *inv = &h->ev[op->inv];
     char vb[160], lines[48], kb[64] = "";
     if (op->ret != UINT32_MAX)
-        snprintf(lines, sizeof lines, "%u-%u", inv->line,
-                 h->ev[op->ret].line);
+        snprintf(lines, sizeof lines, "%u-%u", inv->line, h->ev[op->ret].line);
     else
         snprintf(lines, sizeof lines, "%u-", inv->line);
     if (inv->key) {
         char k[48];
-        snprintf(kb, sizeof kb, " key %s", dmr_val_format(inv->key, k,
-                                                          sizeof k));
+        snprintf(kb, sizeof kb, " key %s",
+                 dmr_val_format(inv->key, k, sizeof k));
     }
     printf("  %-12s process %-5lld %-6s :%s%s %s%s\n", lines,
            (long long)inv->process, dmr_evtype_name(op->type), inv->f, kb,
@@ -718,8 +715,8 @@ int dmr_cmd_history(int argc, char **argv)
     const dmr_cmd_t *c = &s_hist_cmd;
     char err[512];
     dmr_history_t *h = NULL;
-    if (dmr_history_load(a.pos[0], dmr_args_get(c, &a, "format")->str, &h,
-                         err, sizeof err)) {
+    if (dmr_history_load(a.pos[0], dmr_args_get(c, &a, "format")->str, &h, err,
+                         sizeof err)) {
         fprintf(stderr, "dmr history: %s\n", err);
         dmr_args_free(&a);
         return 2;
@@ -747,17 +744,25 @@ int dmr_cmd_history(int argc, char **argv)
     int keyed = !(nk == 1 && !parts[0].key[0]);
     printf("%s: %s history, %zu events, %zu operations (%zu ok, %zu failed, "
            "%zu info)\n",
-           h->name, h->format, h->nev, h->nops, by[DMR_EV_OK],
-           by[DMR_EV_FAIL], by[DMR_EV_INFO]);
+           h->name, h->format, h->nev, h->nops, by[DMR_EV_OK], by[DMR_EV_FAIL],
+           by[DMR_EV_INFO]);
     printf("processes: %zu (", np);
     for (size_t i = 0; i < np && i < 20; i++)
         printf("%s%lld", i ? " " : "", (long long)procs[i]);
     printf("%s)\n", np > 20 ? " ..." : "");
     if (keyed) {
-        printf("keys: %zu (", nk);
-        for (size_t i = 0; i < nk && i < 20; i++)
-            printf("%s%s", i ? " " : "", parts[i].key);
-        printf("%s)\n", nk > 20 ? " ..." : "");
+        size_t named = 0, shown = 0, unkeyed = 0;
+        for (size_t i = 0; i < nk; i++)
+            parts[i].key[0] ? named++ : (unkeyed = parts[i].nops);
+        printf("keys: %zu (", named);
+        for (size_t i = 0; i < nk && shown < 20; i++)
+            if (parts[i].key[0])
+                printf("%s%s", shown++ ? " " : "", parts[i].key);
+        printf("%s)", named > 20 ? " ..." : "");
+        if (unkeyed)
+            printf(", and %zu operation%s without a key", unkeyed,
+                   unkeyed == 1 ? "" : "s");
+        printf("\n");
     } else {
         printf("keys: none (one register or object)\n");
     }

@@ -15,10 +15,15 @@
 #include "check/lin.h"
 #include "common/alloc.h"
 
-#define INV(p, f, v) "{\"process\":" #p ",\"type\":\"invoke\",\"f\":\"" f "\",\"value\":" v "}\n"
-#define OK(p, f, v) "{\"process\":" #p ",\"type\":\"ok\",\"f\":\"" f "\",\"value\":" v "}\n"
-#define FAIL(p, f, v) "{\"process\":" #p ",\"type\":\"fail\",\"f\":\"" f "\",\"value\":" v "}\n"
-#define INFO(p, f, v) "{\"process\":" #p ",\"type\":\"info\",\"f\":\"" f "\",\"value\":" v "}\n"
+#define INV(p, f, v)                                                           \
+    "{\"process\":" #p ",\"type\":\"invoke\",\"f\":\"" f "\",\"value\":" v "}" \
+                                                                           "\n"
+#define OK(p, f, v)                                                            \
+    "{\"process\":" #p ",\"type\":\"ok\",\"f\":\"" f "\",\"value\":" v "}\n"
+#define FAIL(p, f, v)                                                          \
+    "{\"process\":" #p ",\"type\":\"fail\",\"f\":\"" f "\",\"value\":" v "}\n"
+#define INFO(p, f, v)                                                          \
+    "{\"process\":" #p ",\"type\":\"info\",\"f\":\"" f "\",\"value\":" v "}\n"
 
 /* Checks text against model (init: EDN or NULL) with budget b (or none);
  * returns the verdict, and the result in *out when out is not NULL. */
@@ -27,8 +32,8 @@ static int s_check_b(const char *model, const char *init, const char *text,
 {
     char err[512];
     dmr_history_t *h = NULL;
-    int rc = dmr_history_parse("t", text, strlen(text), "json", &h, err,
-                               sizeof err);
+    int rc =
+        dmr_history_parse("t", text, strlen(text), "json", &h, err, sizeof err);
     cr_assert_eq(rc, 0, "parse: %s", err);
     const dmr_model_t *m = dmr_model_find(model);
     cr_assert(m, "model %s", model);
@@ -72,7 +77,7 @@ Test(lin, sequential_write_then_read_is_linearizable)
 {
     cr_assert_eq(s_check("register", NULL,
                          INV(0, "write", "1") OK(0, "write", "1")
-                         INV(0, "read", "null") OK(0, "read", "1")),
+                             INV(0, "read", "null") OK(0, "read", "1")),
                  DMR_LIN_OK);
 }
 
@@ -80,7 +85,7 @@ Test(lin, read_of_a_value_never_written_is_a_violation)
 {
     cr_assert_eq(s_check("register", NULL,
                          INV(0, "write", "1") OK(0, "write", "1")
-                         INV(0, "read", "null") OK(0, "read", "2")),
+                             INV(0, "read", "null") OK(0, "read", "2")),
                  DMR_LIN_VIOLATION);
 }
 
@@ -93,9 +98,9 @@ Test(lin, register_starts_nil_unless_told)
 
 Test(lin, concurrent_read_may_see_either_value)
 {
-    const char *tmpl = INV(0, "write", "1") INV(1, "read", "null")
-        "{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":%s}\n"
-        OK(0, "write", "1");
+    const char *tmpl = INV(0, "write", "1")
+        INV(1, "read", "null") "{\"process\":1,\"type\":\"ok\",\"f\":\"read\","
+                               "\"value\":%s}\n" OK(0, "write", "1");
     char buf[512];
     snprintf(buf, sizeof buf, tmpl, "1");
     cr_assert_eq(s_check("register", "0", buf), DMR_LIN_OK);
@@ -110,9 +115,9 @@ Test(lin, new_then_old_read_during_a_write_is_a_violation)
     /* The write spans both reads; the first read sees it, so a later read
      * may not see the old value: sequentially consistent, not
      * linearizable. */
-    const char *h = INV(0, "write", "1") INV(1, "read", "null")
-        OK(1, "read", "1") INV(2, "read", "null") OK(2, "read", "0")
-        OK(0, "write", "1");
+    const char *h =
+        INV(0, "write", "1") INV(1, "read", "null") OK(1, "read", "1")
+            INV(2, "read", "null") OK(2, "read", "0") OK(0, "write", "1");
     cr_assert_eq(s_check("register", "0", h), DMR_LIN_VIOLATION);
 }
 
@@ -126,9 +131,9 @@ Test(lin, failed_write_did_not_happen)
 Test(lin, info_write_may_have_happened_later)
 {
     /* Crashed write, then a read that sees it: fine, even long after. */
-    const char *h = INV(0, "write", "1") INFO(0, "write", "1")
-        INV(1, "read", "null") OK(1, "read", "0")
-        INV(1, "read", "null") OK(1, "read", "1");
+    const char *h =
+        INV(0, "write", "1") INFO(0, "write", "1") INV(1, "read", "null")
+            OK(1, "read", "0") INV(1, "read", "null") OK(1, "read", "1");
     cr_assert_eq(s_check("register", "0", h), DMR_LIN_OK);
 }
 
@@ -151,20 +156,20 @@ Test(lin, info_write_takes_effect_at_most_once)
     /* Seen, then overwritten, then seen again: it cannot have happened
      * twice. */
     const char *h = INV(0, "write", "1") INFO(0, "write", "1")
-        INV(1, "read", "null") OK(1, "read", "1")
-        INV(1, "write", "2") OK(1, "write", "2")
-        INV(1, "read", "null") OK(1, "read", "1");
+        INV(1, "read", "null") OK(1, "read", "1") INV(1, "write", "2")
+            OK(1, "write", "2") INV(1, "read", "null") OK(1, "read", "1");
     cr_assert_eq(s_check("register", "0", h), DMR_LIN_VIOLATION);
 }
 
 Test(lin, invocation_without_completion_is_open)
 {
-    const char *h = INV(0, "write", "1") INV(1, "read", "null")
-        OK(1, "read", "1");
+    const char *h =
+        INV(0, "write", "1") INV(1, "read", "null") OK(1, "read", "1");
     cr_assert_eq(s_check("register", "0", h), DMR_LIN_OK);
 }
 
-/* ---- cas-register ---------------------------------------------------------- */
+/* ---- cas-register ----------------------------------------------------------
+ */
 
 Test(lin, cas_succeeds_only_from_its_old_value)
 {
@@ -200,11 +205,10 @@ Test(lin, register_model_refuses_cas)
     char err[256];
     dmr_history_t *h = NULL;
     const char *t = INV(0, "cas", "[0,1]") OK(0, "cas", "[0,1]");
-    cr_assert_eq(dmr_history_parse("t", t, strlen(t), "json", &h, err,
-                                   sizeof err),
-                 0);
-    dmr_mctx_t *m = dmr_mctx_new(dmr_model_find("register"), NULL, err,
-                                 sizeof err);
+    cr_assert_eq(
+        dmr_history_parse("t", t, strlen(t), "json", &h, err, sizeof err), 0);
+    dmr_mctx_t *m =
+        dmr_mctx_new(dmr_model_find("register"), NULL, err, sizeof err);
     dmr_lop_t *lops;
     size_t n;
     cr_assert_neq(dmr_model_compile(m, h, NULL, 0, &lops, &n, err, sizeof err),
@@ -219,13 +223,12 @@ Test(lin, cas_value_must_be_a_pair)
 {
     char err[256];
     dmr_history_t *h = NULL;
-    const char *t = INV(0, "read", "null") OK(0, "read", "0")
-        INV(0, "cas", "3") OK(0, "cas", "3");
-    cr_assert_eq(dmr_history_parse("t", t, strlen(t), "json", &h, err,
-                                   sizeof err),
-                 0);
-    dmr_mctx_t *m = dmr_mctx_new(dmr_model_find("cas-register"), NULL, err,
-                                 sizeof err);
+    const char *t = INV(0, "read", "null") OK(0, "read", "0") INV(0, "cas", "3")
+        OK(0, "cas", "3");
+    cr_assert_eq(
+        dmr_history_parse("t", t, strlen(t), "json", &h, err, sizeof err), 0);
+    dmr_mctx_t *m =
+        dmr_mctx_new(dmr_model_find("cas-register"), NULL, err, sizeof err);
     dmr_lop_t *lops;
     size_t n;
     cr_assert_neq(dmr_model_compile(m, h, NULL, 0, &lops, &n, err, sizeof err),
@@ -235,38 +238,114 @@ Test(lin, cas_value_must_be_a_pair)
     dmr_history_destroy(&h);
 }
 
-/* ---- kv ---------------------------------------------------------------------- */
+/* ---- kv
+ * ---------------------------------------------------------------------- */
 
 #define KV(p, t, f, k, v)                                                      \
-    "{\"process\":" #p ",\"type\":\"" t "\",\"f\":\"" f "\",\"key\":\"" k     \
+    "{\"process\":" #p ",\"type\":\"" t "\",\"f\":\"" f "\",\"key\":\"" k      \
     "\",\"value\":" v "}\n"
 
 Test(lin, kv_appends_concatenate_and_empty_reads_as_empty_string)
 {
     const char *h = KV(0, "invoke", "get", "a", "null")
-        KV(0, "ok", "get", "a", "\"\"")
-        KV(0, "invoke", "append", "a", "\"x\"")
-        KV(0, "ok", "append", "a", "\"x\"")
-        KV(0, "invoke", "append", "a", "\"y\"")
-        KV(0, "ok", "append", "a", "\"y\"")
-        KV(0, "invoke", "get", "a", "null")
-        KV(0, "ok", "get", "a", "\"xy\"");
+        KV(0, "ok", "get", "a", "\"\"") KV(0, "invoke", "append", "a", "\"x\"")
+            KV(0, "ok", "append", "a", "\"x\"")
+                KV(0, "invoke", "append", "a", "\"y\"")
+                    KV(0, "ok", "append", "a", "\"y\"")
+                        KV(0, "invoke", "get", "a", "null")
+                            KV(0, "ok", "get", "a", "\"xy\"");
     cr_assert_eq(s_check("kv", NULL, h), DMR_LIN_OK);
+}
+
+Test(lin, kv_append_states_equal_the_same_string_however_built)
+{
+    /* "ab" put whole, then "c" and "de" appended: the state must be the
+     * same interned string as the read value "abcde", and not "abdec". */
+    const char *h =
+        KV(0, "invoke", "put", "a", "\"ab\"") KV(0, "ok", "put", "a", "\"ab\"")
+            KV(0, "invoke", "append", "a", "\"c\"")
+                KV(0, "ok", "append", "a", "\"c\"")
+                    KV(0, "invoke", "append", "a", "\"de\"")
+                        KV(0, "ok", "append", "a", "\"de\"")
+                            KV(0, "invoke", "get", "a", "null");
+    char *good = dmr_sprintf("%s%s", h, KV(0, "ok", "get", "a", "\"abcde\""));
+    char *bad = dmr_sprintf("%s%s", h, KV(0, "ok", "get", "a", "\"abdec\""));
+    cr_assert_eq(s_check("kv", NULL, good), DMR_LIN_OK);
+    cr_assert_eq(s_check("kv", NULL, bad), DMR_LIN_VIOLATION);
+    free(good);
+    free(bad);
+}
+
+Test(lin, kv_concurrent_appends_in_either_order_but_one)
+{
+    /* two concurrent appends, then a read: "xy" and "yx" are both fine,
+     * "x" alone is not (both appends completed before the read) */
+    const char *h = KV(0, "invoke", "append", "a", "\"x\"")
+        KV(1, "invoke", "append", "a", "\"y\"")
+            KV(0, "ok", "append", "a", "\"x\"")
+                KV(1, "ok", "append", "a", "\"y\"")
+                    KV(2, "invoke", "get", "a", "null");
+    const char *reads[] = {"\"xy\"", "\"yx\"", "\"x\""};
+    int want[] = {DMR_LIN_OK, DMR_LIN_OK, DMR_LIN_VIOLATION};
+    for (int i = 0; i < 3; i++) {
+        char *t = dmr_sprintf("%s{\"process\":2,\"type\":\"ok\",\"f\":"
+                              "\"get\",\"key\":\"a\",\"value\":%s}\n",
+                              h, reads[i]);
+        cr_assert_eq(s_check("kv", NULL, t), want[i], "read %s", reads[i]);
+        free(t);
+    }
+}
+
+Test(lin, parts_stop_at_the_first_violation_unless_all_are_asked_for)
+{
+    /* key a: a stale read (violation); key b: fine */
+    const char *t =
+        KV(0, "invoke", "put", "a", "\"1\"") KV(0, "ok", "put", "a", "\"1\"")
+            KV(0, "invoke", "get", "a", "null") KV(0, "ok", "get", "a", "\"2\"")
+                KV(1, "invoke", "put", "b", "\"1\"")
+                    KV(1, "ok", "put", "b", "\"1\"")
+                        KV(1, "invoke", "get", "b", "null")
+                            KV(1, "ok", "get", "b", "\"1\"");
+    char err[256];
+    dmr_history_t *h = NULL;
+    cr_assert_eq(
+        dmr_history_parse("t", t, strlen(t), "json", &h, err, sizeof err), 0);
+    const dmr_model_t *kv = dmr_model_find("kv");
+    dmr_part_t *parts;
+    size_t np;
+    dmr_check_split(h, kv, &parts, &np);
+    cr_assert_eq(np, 2);
+    for (int all = 0; all < 2; all++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        int v = dmr_check_parts(kv, NULL, h, parts, np, NULL, NULL, !all, f);
+        fclose(f);
+        cr_assert_eq(v, DMR_LIN_VIOLATION);
+        cr_assert(strstr(buf, "\"part\":\"\\\"a\\\"\",\"verdict\":"
+                              "\"violation\""),
+                  "%s", buf);
+        /* parts are decided in slices: b is small enough to finish in
+         * the same round either way */
+        cr_assert(strstr(buf, "\"part\":\"\\\"b\\\"\",\"verdict\":"
+                              "\"linearizable\""),
+                  "%s", buf);
+        free(buf);
+    }
+    dmr_parts_free(parts, np);
+    dmr_history_destroy(&h);
 }
 
 Test(lin, kv_splits_by_key_and_each_part_is_checked_alone)
 {
     const char *t = KV(0, "invoke", "put", "a", "\"1\"")
-        KV(0, "ok", "put", "a", "\"1\"")
-        KV(1, "invoke", "put", "b", "\"2\"")
-        KV(1, "ok", "put", "b", "\"2\"")
-        KV(0, "invoke", "get", "b", "null")
-        KV(0, "ok", "get", "b", "\"1\"");
+        KV(0, "ok", "put", "a", "\"1\"") KV(1, "invoke", "put", "b", "\"2\"")
+            KV(1, "ok", "put", "b", "\"2\"") KV(0, "invoke", "get", "b", "null")
+                KV(0, "ok", "get", "b", "\"1\"");
     char err[256];
     dmr_history_t *h = NULL;
-    cr_assert_eq(dmr_history_parse("t", t, strlen(t), "json", &h, err,
-                                   sizeof err),
-                 0);
+    cr_assert_eq(
+        dmr_history_parse("t", t, strlen(t), "json", &h, err, sizeof err), 0);
     dmr_part_t *parts;
     size_t np;
     dmr_check_split(h, dmr_model_find("kv"), &parts, &np);
@@ -277,10 +356,10 @@ Test(lin, kv_splits_by_key_and_each_part_is_checked_alone)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    int v0 = dmr_check_part(dmr_model_find("kv"), NULL, h, &parts[0], NULL,
-                            NULL, f);
-    int v1 = dmr_check_part(dmr_model_find("kv"), NULL, h, &parts[1], NULL,
-                            NULL, f);
+    int v0 =
+        dmr_check_part(dmr_model_find("kv"), NULL, h, &parts[0], NULL, NULL, f);
+    int v1 =
+        dmr_check_part(dmr_model_find("kv"), NULL, h, &parts[1], NULL, NULL, f);
     fclose(f);
     cr_assert_eq(v0, DMR_LIN_OK);
     cr_assert_eq(v1, DMR_LIN_VIOLATION);
@@ -298,7 +377,7 @@ Test(lin, mutex_cannot_be_acquired_twice)
         INV(1, "acquire", "null") OK(1, "acquire", "null");
     const char *good = INV(0, "acquire", "null") OK(0, "acquire", "null")
         INV(1, "acquire", "null") INV(0, "release", "null")
-        OK(0, "release", "null") OK(1, "acquire", "null");
+            OK(0, "release", "null") OK(1, "acquire", "null");
     cr_assert_eq(s_check("mutex", NULL, bad), DMR_LIN_VIOLATION);
     cr_assert_eq(s_check("mutex", NULL, good), DMR_LIN_OK);
 }
@@ -317,23 +396,23 @@ Test(lin, set_read_must_show_exactly_the_added_elements)
 {
     const char *h = INV(0, "add", "1") OK(0, "add", "1") INV(1, "add", "2")
         INV(0, "read", "null") OK(0, "read", "[1]") OK(1, "add", "2")
-        INV(0, "read", "null") OK(0, "read", "[2,1]");
+            INV(0, "read", "null") OK(0, "read", "[2,1]");
     cr_assert_eq(s_check("set", NULL, h), DMR_LIN_OK);
-    const char *bad = INV(0, "add", "1") OK(0, "add", "1") INV(0, "read", "null")
-        OK(0, "read", "[]");
+    const char *bad = INV(0, "add", "1") OK(0, "add", "1")
+        INV(0, "read", "null") OK(0, "read", "[]");
     cr_assert_eq(s_check("set", NULL, bad), DMR_LIN_VIOLATION);
 }
 
 Test(lin, fifo_dequeues_in_order)
 {
     const char *good = INV(0, "enqueue", "1") OK(0, "enqueue", "1")
-        INV(0, "enqueue", "2") OK(0, "enqueue", "2")
-        INV(1, "dequeue", "null") OK(1, "dequeue", "1")
-        INV(1, "dequeue", "null") OK(1, "dequeue", "2")
-        INV(1, "dequeue", "null") OK(1, "dequeue", "null");
+        INV(0, "enqueue", "2") OK(0, "enqueue", "2") INV(1, "dequeue", "null")
+            OK(1, "dequeue", "1") INV(1, "dequeue", "null")
+                OK(1, "dequeue", "2") INV(1, "dequeue", "null")
+                    OK(1, "dequeue", "null");
     const char *bad = INV(0, "enqueue", "1") OK(0, "enqueue", "1")
-        INV(0, "enqueue", "2") OK(0, "enqueue", "2")
-        INV(1, "dequeue", "null") OK(1, "dequeue", "2");
+        INV(0, "enqueue", "2") OK(0, "enqueue", "2") INV(1, "dequeue", "null")
+            OK(1, "dequeue", "2");
     cr_assert_eq(s_check("fifo", NULL, good), DMR_LIN_OK);
     cr_assert_eq(s_check("fifo", NULL, bad), DMR_LIN_VIOLATION);
 }
@@ -341,36 +420,38 @@ Test(lin, fifo_dequeues_in_order)
 Test(lin, fifo_concurrent_enqueues_may_land_in_either_order)
 {
     const char *h = INV(0, "enqueue", "1") INV(1, "enqueue", "2")
-        OK(0, "enqueue", "1") OK(1, "enqueue", "2")
-        INV(2, "dequeue", "null") OK(2, "dequeue", "2");
+        OK(0, "enqueue", "1") OK(1, "enqueue", "2") INV(2, "dequeue", "null")
+            OK(2, "dequeue", "2");
     cr_assert_eq(s_check("fifo", NULL, h), DMR_LIN_OK);
 }
 
 Test(lin, multi_register_transactions_are_atomic)
 {
-    const char *good = INV(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]")
-        OK(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]")
-        INV(1, "txn", "[[\"read\",\"x\",null],[\"read\",\"y\",null]]")
-        OK(1, "txn", "[[\"read\",\"x\",1],[\"read\",\"y\",1]]");
-    const char *torn = INV(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]")
-        INV(1, "txn", "[[\"read\",\"x\",null],[\"read\",\"y\",null]]")
-        OK(1, "txn", "[[\"read\",\"x\",1],[\"read\",\"y\",0]]")
-        OK(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]");
+    const char *good =
+        INV(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]")
+            OK(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]")
+                INV(1, "txn", "[[\"read\",\"x\",null],[\"read\",\"y\",null]]")
+                    OK(1, "txn", "[[\"read\",\"x\",1],[\"read\",\"y\",1]]");
+    const char *torn =
+        INV(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]")
+            INV(1, "txn", "[[\"read\",\"x\",null],[\"read\",\"y\",null]]")
+                OK(1, "txn", "[[\"read\",\"x\",1],[\"read\",\"y\",0]]")
+                    OK(0, "txn", "[[\"write\",\"x\",1],[\"write\",\"y\",1]]");
     cr_assert_eq(s_check("multi-register", "{\"x\" 0 \"y\" 0}", good),
                  DMR_LIN_OK);
     cr_assert_eq(s_check("multi-register", "{\"x\" 0 \"y\" 0}", torn),
                  DMR_LIN_VIOLATION);
 }
 
-/* ---- the report and the budgets -------------------------------------------- */
+/* ---- the report and the budgets --------------------------------------------
+ */
 
 Test(lin, violation_names_the_blocked_op_and_the_longest_prefix)
 {
     /* lines: 1-2 w1, 3-4 r1, 5-6 w2, 7-8 r1 (stale: the violation) */
     const char *h = INV(0, "write", "1") OK(0, "write", "1")
-        INV(1, "read", "null") OK(1, "read", "1")
-        INV(0, "write", "2") OK(0, "write", "2")
-        INV(1, "read", "null") OK(1, "read", "1");
+        INV(1, "read", "null") OK(1, "read", "1") INV(0, "write", "2")
+            OK(0, "write", "2") INV(1, "read", "null") OK(1, "read", "1");
     dmr_lin_result_t r;
     cr_assert_eq(s_check_b("register", NULL, h, NULL, &r), DMR_LIN_VIOLATION);
     cr_assert_eq(r.blocked, 3, "blocked op %u", r.blocked);
@@ -397,7 +478,8 @@ Test(lin, empty_history_is_linearizable)
     cr_assert_eq(s_check("register", NULL, ""), DMR_LIN_OK);
 }
 
-/* ---- against brute force ----------------------------------------------------- */
+/* ---- against brute force
+ * ----------------------------------------------------- */
 
 /* A tiny register history: op i runs [call, ret) in event positions, ret
  * < 0 when open (info). */
@@ -476,11 +558,11 @@ Test(lin, agrees_with_brute_force_on_random_small_histories)
                 o->call = pos;
                 o->ret = -1;
                 if (o->f == 0)
-                    fprintf(f, INV(%d, "read", "null"), next);
+                    fprintf(f, INV(% d, "read", "null"), next);
                 else if (o->f == 1)
-                    fprintf(f, INV(%d, "write", "%d"), next, o->a);
+                    fprintf(f, INV(% d, "write", "%d"), next, o->a);
                 else
-                    fprintf(f, INV(%d, "cas", "[%d,%d]"), next, o->a, o->b);
+                    fprintf(f, INV(% d, "cas", "[%d,%d]"), next, o->a, o->b);
                 open[nopen++] = next++;
             } else {
                 int k = (int)((x >> 32) % (uint64_t)nopen);
@@ -489,17 +571,18 @@ Test(lin, agrees_with_brute_force_on_random_small_histories)
                 bop_t *o = &ops[i];
                 o->ret = pos;
                 if (o->info)
-                    fprintf(f, INFO(%d, "%s", "null"), i,
+                    fprintf(f, INFO(% d, "%s", "null"), i,
                             o->f == 1 ? "write" : "cas");
                 else if (o->f == 0)
-                    fprintf(f, OK(%d, "read", "%d"), i, o->out);
+                    fprintf(f, OK(% d, "read", "%d"), i, o->out);
                 else if (o->f == 1)
-                    fprintf(f, OK(%d, "write", "%d"), i, o->a);
+                    fprintf(f, OK(% d, "write", "%d"), i, o->a);
                 else
                     fprintf(f,
                             "{\"process\":%d,\"type\":\"ok\",\"f\":\"cas\","
                             "\"value\":[%d,%d]%s}\n",
-                            i, o->a, o->b, o->failed ? ",\"result\":false" : "");
+                            i, o->a, o->b,
+                            o->failed ? ",\"result\":false" : "");
                 done++;
             }
             pos++;
