@@ -40,28 +40,34 @@ static uint64_t s_next(void)
     return s_rng;
 }
 
-static uint64_t s_below(uint64_t n) { return s_next() % n; }
-static double s_unit(void) { return (double)(s_next() >> 11) / 9007199254740992.0; }
+static uint64_t s_below(uint64_t n)
+{
+    return s_next() % n;
+}
+static double s_unit(void)
+{
+    return (double)(s_next() >> 11) / 9007199254740992.0;
+}
 
 enum { M_REGISTER, M_CAS, M_KV };
 enum { F_READ, F_WRITE, F_CAS, F_APPEND };
 
 typedef struct {
-    long proc;  /* current process number */
-    int busy;   /* an op in flight */
+    long proc; /* current process number */
+    int busy;  /* an op in flight */
     int applied;
     int f;
     int key;
-    long a, b;      /* write value / cas old,new */
-    long got;       /* read result (register); -1 nil */
+    long a, b; /* write value / cas old,new */
+    long got;  /* read result (register); -1 nil */
     int cas_ok;
-    char *sgot;     /* kv read result */
-    char sarg[48];  /* kv put/append argument */
+    char *sgot;    /* kv read result */
+    char sarg[48]; /* kv put/append argument */
 } proc_t;
 
 typedef struct {
-    long cur, prev;       /* register value, previous value; -1 nil */
-    char *scur, *sprev;   /* kv string value, previous */
+    long cur, prev;     /* register value, previous value; -1 nil */
+    char *scur, *sprev; /* kv string value, previous */
 } reg_t;
 
 static void s_json_str(const char *s)

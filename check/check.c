@@ -164,6 +164,17 @@ void dmr_check_error_line(const char *file, const char *why, FILE *out)
     fputs("}", out);
 }
 
+/* "FILE:L: why" from a model's "line L: why", as the readers write theirs;
+ * "FILE: why" for a message with no line. */
+static char *s_located(const char *file, const char *err)
+{
+    unsigned line;
+    int n = 0;
+    if (sscanf(err, "line %u: %n", &line, &n) == 1 && n > 0)
+        return dmr_sprintf("%s:%u: %s", file, line, err + n);
+    return dmr_sprintf("%s: %s", file, err);
+}
+
 /* One part being checked. */
 typedef struct {
     const dmr_part_t *p;
@@ -247,7 +258,7 @@ int dmr_check_parts(const dmr_model_t *model, const dmr_val_t *init,
         if (!t[i].m ||
             dmr_model_compile(t[i].m, h, p ? p->ops : NULL, p ? p->nops : 0,
                               &t[i].lops, &t[i].n, err, sizeof err)) {
-            t[i].error = dmr_sprintf("%s:%s", file, err);
+            t[i].error = s_located(file, err);
             t[i].decided = 1;
             continue;
         }

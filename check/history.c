@@ -630,8 +630,13 @@ int dmr_history_parse(const char *name, const char *buf, size_t len,
                           "cannot tell the format: expected a line starting "
                           "with INFO (etcd), '{' (json or edn), '[' or '(' "
                           "(edn)");
-        if (!format)
-            format = "json"; /* nothing but blanks and comments */
+        if (!format) {
+            /* nothing but blanks and comments: whose comments? */
+            size_t k = 0;
+            while (k < len && strchr(" \t\r\n,", buf[k]))
+                k++;
+            format = k < len && buf[k] == ';' ? "edn" : "json";
+        }
     }
     int (*parse)(s_parse_t *, const char *, size_t) = NULL;
     if (strcmp(format, "edn") == 0)

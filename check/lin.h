@@ -3,25 +3,37 @@
  * (set of linearised operations, model state).
  *
  * The search walks a doubly linked list of call and return entries in
- * history order. At a call entry it tries to linearise that operation
- * next: the model must accept it and the pair (linearised set + it, new
- * state) must not have been seen before; then the entry leaves the list
- * and the walk restarts from the front. Reaching a return entry means the
- * operation returning there was not linearised in time: undo the last
- * choice and try the next candidate. The history is linearizable when
- * every completed operation is linearised; operations that may or may not
- * have happened (open, info) have no return entry and need not be.
+ * history order. The candidates of a configuration are the operations
+ * whose call comes before the first return entry still in the list (the
+ * limit): each could take effect next. Linearising one needs the model to
+ * accept it and the pair (linearised set + it, new state) to be new; then
+ * its entries leave the list and the search goes on from the new
+ * configuration. When no candidate works, the operation returning at the
+ * limit cannot be linearised in time: undo the last choice and try the
+ * next candidate there. The history is linearizable when every completed
+ * operation is linearised; operations that may or may not have happened
+ * (open, info) have no return entry and need not be.
  *
  * What makes it fast:
+ *   - the order candidates are tried in. A read the model accepts is
+ *     linearised at once and no alternative is tried: it changes no
+ *     state, so if any order works, one with it first does. Then the
+ *     operation returning at the limit (it must go soon), then the other
+ *     completed candidates newest first (a long-running one is rarely
+ *     right early), then open operations, so that one is linearised just
+ *     before the operation that needs its effect;
  *   - the linearised set is a bitset whose hash is kept incrementally
  *     (Zobrist: one random word per operation, xor-ed in and out), so a
  *     step costs O(1) plus one probe of the seen-set, whatever the size;
+ *   - a configuration that differs from a finished (failed) one only by
+ *     more open operations linearised is pruned: it can do nothing the
+ *     other could not. Finished configurations are grouped by (completed
+ *     set, state), each group an antichain of open sets;
  *   - states are interned words (model.h), so a model step is cheap;
  *   - operations that constrain nothing are dropped before the search;
- *     open operations never block it, and are tried only after every
- *     completed candidate, so one is linearised just before the
- *     operation that needs its effect rather than everywhere it could go;
- *   - callers split a history by key first (P-compositionality).
+ *   - callers split a history by key first (P-compositionality), and can
+ *     interleave the parts' searches in slices (dmr_lin_run) so that the
+ *     first violation found decides.
  *
  * A budget of time and of memory for the seen-set bounds each check; when
  * either runs out the verdict is DMR_LIN_UNKNOWN, never a guess.

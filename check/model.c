@@ -460,6 +460,14 @@ static int s_cas_compile(dmr_mctx_t *m, const dmr_history_t *h, size_t i,
 static int s_kv_compile(dmr_mctx_t *m, const dmr_history_t *h, size_t i,
                         dmr_lop_t *out, int *drop, char *err, size_t errlen)
 {
+    const dmr_event_t *e = &h->ev[h->ops[i].inv];
+    if (!e->key) {
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "line %u: :%s has no :key (model kv: a register per key)",
+                     e->line, e->f);
+        return DMR_EINVAL;
+    }
     return s_reg_compile(m, h, i, out, drop, 1, 1, err, errlen);
 }
 

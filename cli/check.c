@@ -67,8 +67,8 @@ static const dmr_cmd_t s_check_cmd = {
     "cluster, or here with --local, where the parts' searches take turns\n"
     "and the first violation found decides the file. Formats: Jepsen and\n"
     "Knossos EDN, Jepsen etcd logs, Porcupine kv logs, dmr JSON-lines.\n"
-    "Exit status: 0 all linearizable, 1 some NOT linearizable, 2 an error\n"
-    "or an unknown verdict.",
+    "Exit status: 0 all linearizable, 1 some NOT linearizable (whatever the\n"
+    "others), else 2 for an error or an unknown verdict.",
     s_check_opts,
     sizeof s_check_opts / sizeof *s_check_opts,
     1,
@@ -520,7 +520,16 @@ static int s_write_html(const results_t *r, const char *dir, const char *format,
         }
         const char *base = strrchr(fr->name, '/');
         base = base ? base + 1 : fr->name;
-        char *path = dmr_sprintf("%s/%s.html", dir, base);
+        /* Two files of one name (in different directories) get pages
+         * NAME.html and NAME-2.html, ... in the order they are listed. */
+        int same = 0;
+        for (size_t k = 0; k < i; k++) {
+            const char *b2 = strrchr(r->files[k].name, '/');
+            b2 = b2 ? b2 + 1 : r->files[k].name;
+            same += s_verdict(&r->files[k]) == V_BAD && !strcmp(b2, base);
+        }
+        char *path = same ? dmr_sprintf("%s/%s-%d.html", dir, base, same + 1)
+                          : dmr_sprintf("%s/%s.html", dir, base);
         FILE *f = fopen(path, "w");
         if (!f) {
             fprintf(stderr, "dmr check: cannot write %s: %s\n", path,
@@ -562,8 +571,10 @@ int dmr_cmd_check(int argc, char **argv)
     code = 2;
     r.arena = dmr_arena_new();
     if (!model) {
-        fprintf(stderr, "dmr check: %s; models:",
-                mname ? "unknown --model" : "--model MODEL is required");
+        if (mname)
+            fprintf(stderr, "dmr check: unknown --model %s; models:", mname);
+        else
+            fprintf(stderr, "dmr check: --model MODEL is required; models:");
         for (size_t i = 0; dmr_models[i]; i++)
             fprintf(stderr, " %s", dmr_models[i]->name);
         fprintf(stderr, "\n");
@@ -583,9 +594,21 @@ int dmr_cmd_check(int argc, char **argv)
     if (init_s) {
         size_t pos = 0;
         uint32_t line = 1;
-        if (dmr_edn_read(r.arena, init_s, strlen(init_s), &pos, &line, &init,
-                         err, sizeof err) != 0) {
+        dmr_val_t *extra = NULL;
+        int er = dmr_edn_read(r.arena, init_s, strlen(init_s), &pos, &line,
+                              &init, err, sizeof err);
+        if (er == 1) {
+            fprintf(stderr, "dmr check: --init: no value in '%s'\n", init_s);
+            goto out;
+        }
+        if (er != 0) {
             fprintf(stderr, "dmr check: --init: %s\n", err);
+            goto out;
+        }
+        if (dmr_edn_read(r.arena, init_s, strlen(init_s), &pos, &line, &extra,
+                         err, sizeof err) != 1) {
+            fprintf(stderr, "dmr check: --init: '%s' is more than one value\n",
+                    init_s);
             goto out;
         }
         dmr_mctx_t *m = dmr_mctx_new(model, init, err, sizeof err);
@@ -614,6 +637,10 @@ int dmr_cmd_check(int argc, char **argv)
     free(plain);
     if (xr) {
         fprintf(stderr, "dmr check: %s\n", err);
+        goto out;
+    }
+    if (nfiles == 0 && nstore == 0) {
+        fprintf(stderr, "dmr check: no history files in the paths given\n");
         goto out;
     }
     r.files = dmr_calloc(nfiles ? nfiles : 1, sizeof *r.files);

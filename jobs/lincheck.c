@@ -57,8 +57,8 @@ static int s_setup(dmr_ctx *ctx)
         size_t pos = 0;
         uint32_t line = 1;
         lc->arena = dmr_arena_new();
-        if (dmr_edn_read(lc->arena, init, strlen(init), &pos, &line,
-                         &lc->init, err, sizeof err) != 0) {
+        if (dmr_edn_read(lc->arena, init, strlen(init), &pos, &line, &lc->init,
+                         err, sizeof err) != 0) {
             dmr_fail(ctx, "lincheck: -D init is not an EDN value");
             return -1;
         }
@@ -134,8 +134,8 @@ static int s_reduce(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
     const char *nul = memchr(key.ptr, 0, key.len);
     size_t flen = nul ? (size_t)(nul - key.ptr) : key.len;
     char *file = dmr_strndup(key.ptr, flen);
-    char *part = nul ? dmr_strndup(nul + 1, key.len - flen - 1)
-                     : dmr_strdup("");
+    char *part =
+        nul ? dmr_strndup(nul + 1, key.len - flen - 1) : dmr_strdup("");
     dmr_slice v;
     int rc = 0;
     while (rc == 0 && dmr_next(ctx, vals, &v)) {
