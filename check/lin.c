@@ -26,7 +26,7 @@ typedef struct {
     uint32_t entry; /* the call entry linearised */
     uint32_t limit; /* the first return entry then (NIL: none) */
     uint64_t state; /* the state before it */
-    uint8_t pass;   /* 0: completed candidates, 1: open ones */
+    uint8_t pass;   /* which candidates it was among (P_*) */
 } frame_t;
 
 typedef struct {
@@ -47,20 +47,28 @@ struct dmr_lin {
     uint8_t *call;   /* 1 for call entries */
     uint32_t head;   /* sentinel of the completed operations */
     uint32_t ohead;  /* sentinel of the open operations */
-    /* linearised set */
-    uint64_t *bits;
-    size_t words;
+    /* the linearised set. Completed ops are numbered in order of call; a
+     * linearised one was invoked before the return of every completed op
+     * not linearised, so all of them above the lowest not linearised (f)
+     * lie in a window of ww words from f, whose size the history bounds
+     * (s_window_words). A configuration's key is f, that window and the
+     * set of open ops linearised: a few words, not one bit per op. */
+    uint32_t *cidx; /* op -> index among the completed ops, or NIL */
+    size_t ncomp, cwords;
+    uint64_t *dbits; /* completed ops linearised */
+    size_t f;        /* the lowest completed op not linearised */
+    size_t ww;       /* window words */
+    uint32_t *oidx;  /* op -> index among the open ops, or NIL */
+    size_t nopen, owords;
+    uint64_t *obits; /* open ops linearised */
+    size_t kw;       /* key words: f, the window, the open set */
+    uint64_t *key;   /* the current configuration's key (s_key) */
     uint64_t *zob;   /* a random word per op */
     uint64_t zhash;  /* xor of the linearised ops' words */
     uint64_t zdone;  /* the same over completed ops only */
-    uint64_t *dmask; /* the completed ops' bits */
-    /* open ops: their own numbering and set */
-    uint32_t *oidx; /* op -> index among the open ops */
-    size_t nopen, owords;
-    uint64_t *obits;
     /* finished configurations by (completed set, state): the open sets
      * linearised with them, none a superset of another */
-    uint64_t *gtab; /* slots: tag, state, group + 1, completed bits */
+    uint64_t *gtab; /* slots: tag, state, group + 1, f, window */
     size_t ngroups, gcap, gstride;
     group_t *groups;
     size_t gbytes;
@@ -125,7 +133,10 @@ static size_t s_bytes(const dmr_lin_t *s)
 static int s_grow(dmr_lin_t *s, uint64_t **tab, size_t *cap, size_t w)
 {
     size_t ncap = *cap ? 2 * *cap : 1024;
-    if (s->max_bytes && s_bytes(s) + (ncap - *cap) * w * 8 > s->max_bytes)
+    /* the old table and the new one are both held while rehashing, and
+     * the model's intern tables count too */
+    if (s->max_bytes &&
+        s_bytes(s) + ncap * w * 8 + dmr_mctx_bytes(s->m) > s->max_bytes)
         return -1;
     uint64_t *t = dmr_calloc(ncap * w, 8);
     for (size_t i = 0; i < *cap; i++) {
@@ -143,6 +154,25 @@ static int s_grow(dmr_lin_t *s, uint64_t **tab, size_t *cap, size_t w)
     return 0;
 }
 
+/* Word i of the completed set (0 past its end). */
+static uint64_t s_dword(const dmr_lin_t *s, size_t i)
+{
+    return i < s->cwords ? s->dbits[i] : 0;
+}
+
+/* Fills s->key: f, the window of ww words from f, the open set. */
+static void s_key(dmr_lin_t *s)
+{
+    uint64_t *k = s->key;
+    size_t base = s->f / 64, sh = s->f % 64;
+    k[0] = s->f;
+    for (size_t i = 0; i < s->ww; i++) {
+        uint64_t lo = s_dword(s, base + i);
+        k[1 + i] = sh ? lo >> sh | s_dword(s, base + i + 1) << (64 - sh) : lo;
+    }
+    memcpy(k + 1 + s->ww, s->obits, s->owords * 8);
+}
+
 /* The group of finished configurations with the current completed set and
  * state: its index, or -1 if there is none and !create (or the memory
  * budget is spent). */
@@ -154,7 +184,7 @@ static long s_group(dmr_lin_t *s, uint64_t state, int create)
     if (!s->gcap)
         return -1;
     uint64_t h = s_mix(s->zdone, state), tag = s_tag(h);
-    size_t mask = s->gcap - 1, w = s->gstride, nw = s->words;
+    size_t mask = s->gcap - 1, w = s->gstride, nw = 1 + s->ww;
     for (size_t j = h & mask;; j = (j + 1) & mask) {
         uint64_t *e = s->gtab + j * w;
         if (!e[0]) {
@@ -163,8 +193,7 @@ static long s_group(dmr_lin_t *s, uint64_t state, int create)
             e[0] = tag;
             e[1] = state;
             e[2] = s->ngroups + 1;
-            for (size_t k = 0; k < nw; k++)
-                e[3 + k] = s->bits[k] & s->dmask[k];
+            memcpy(e + 3, s->key, nw * 8);
             s->groups =
                 dmr_realloc(s->groups, (s->ngroups + 1) * sizeof *s->groups);
             s->groups[s->ngroups] = (group_t){0};
@@ -174,7 +203,7 @@ static long s_group(dmr_lin_t *s, uint64_t state, int create)
         if (e[0] != tag || e[1] != state)
             continue;
         size_t k = 0;
-        while (k < nw && e[3 + k] == (s->bits[k] & s->dmask[k]))
+        while (k < nw && e[3 + k] == s->key[k])
             k++;
         if (k == nw)
             return (long)e[2] - 1;
@@ -208,6 +237,7 @@ static void s_finished(dmr_lin_t *s, uint64_t state)
 {
     if (!s->nopen)
         return;
+    s_key(s);
     long g = s_group(s, state, 1);
     if (g < 0)
         return; /* out of memory: only fewer configurations pruned */
@@ -227,7 +257,9 @@ static void s_finished(dmr_lin_t *s, uint64_t state)
         }
     }
     if (gr->n == gr->cap) {
-        if (s->max_bytes && s_bytes(s) + (gr->cap + 4) * ow * 8 > s->max_bytes)
+        if (s->max_bytes &&
+            s_bytes(s) + (gr->cap + 4) * ow * 8 + dmr_mctx_bytes(s->m) >
+                s->max_bytes)
             return;
         s->gbytes += (gr->cap ? gr->cap : 4) * ow * 8;
         gr->cap = gr->cap ? 2 * gr->cap : 4;
@@ -244,7 +276,8 @@ static int s_remember(dmr_lin_t *s, uint64_t state)
     if (2 * (s->nseen + 1) > s->cap && s_grow(s, &s->tab, &s->cap, s->stride))
         return -1;
     uint64_t h = s_mix(s->zhash, state), tag = s_tag(h);
-    size_t mask = s->cap - 1, w = s->stride, nw = s->words;
+    size_t mask = s->cap - 1, w = s->stride, nw = s->kw;
+    s_key(s);
     for (size_t j = h & mask;; j = (j + 1) & mask) {
         uint64_t *e = s->tab + j * w;
         if (!e[0]) {
@@ -254,14 +287,14 @@ static int s_remember(dmr_lin_t *s, uint64_t state)
             }
             e[0] = tag;
             e[1] = state;
-            memcpy(e + 2, s->bits, nw * 8);
+            memcpy(e + 2, s->key, nw * 8);
             s->nseen++;
             return 1;
         }
         if (e[0] != tag || e[1] != state)
             continue;
         size_t k = 0;
-        while (k < nw && e[2 + k] == s->bits[k])
+        while (k < nw && e[2 + k] == s->key[k])
             k++;
         if (k == nw)
             return 0;
@@ -271,13 +304,33 @@ static int s_remember(dmr_lin_t *s, uint64_t state)
 /* Adds op o to the linearised set, or takes it out. */
 static void s_flip(dmr_lin_t *s, uint32_t o)
 {
-    s->bits[o / 64] ^= 1ull << (o % 64);
     s->zhash ^= s->zob[o];
     uint32_t k = s->oidx[o];
-    if (k == NIL)
-        s->zdone ^= s->zob[o];
-    else
+    if (k != NIL) {
         s->obits[k / 64] ^= 1ull << (k % 64);
+        return;
+    }
+    uint32_t c = s->cidx[o];
+    s->zdone ^= s->zob[o];
+    s->dbits[c / 64] ^= 1ull << (c % 64);
+    if (!(s->dbits[c / 64] >> (c % 64) & 1)) {
+        if (c < s->f)
+            s->f = c;
+        return;
+    }
+    if (c != s->f)
+        return;
+    /* the next completed op not linearised: the next 0 bit */
+    size_t f = c;
+    while (f < s->ncomp) {
+        uint64_t free_ = ~s->dbits[f / 64] >> (f % 64);
+        if (free_) {
+            f += (size_t)__builtin_ctzll(free_);
+            break;
+        }
+        f = (f / 64 + 1) * 64;
+    }
+    s->f = f < s->ncomp ? f : s->ncomp;
 }
 
 static void s_unlink(dmr_lin_t *s, uint32_t e)
@@ -402,6 +455,37 @@ static void s_enter(dmr_lin_t *s)
     s->e = s->next[s->head];
 }
 
+/* The window: the most completed ops, counting from one (c) up to the last
+ * invoked before c returns, that can be linearised while c is not. */
+static size_t s_window_words(const dmr_lin_t *s)
+{
+    const dmr_lop_t *ops = s->ops;
+    uint32_t *calls = dmr_malloc((s->ncomp ? s->ncomp : 1) * 4);
+    size_t k = 0, widest = 1;
+    for (size_t i = 0; i < s->n; i++)
+        if (!ops[i].open)
+            calls[k++] = ops[i].call;
+    k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (ops[i].open)
+            continue;
+        /* completed ops invoked before op i returns: calls is sorted */
+        size_t lo = k, hi = s->ncomp;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (calls[mid] < ops[i].ret)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo - k > widest)
+            widest = lo - k;
+        k++;
+    }
+    free(calls);
+    return (widest + 63) / 64;
+}
+
 dmr_lin_t *dmr_lin_new(dmr_mctx_t *m, const dmr_lop_t *ops, size_t n,
                        const dmr_lin_budget_t *budget)
 {
@@ -413,22 +497,24 @@ dmr_lin_t *dmr_lin_new(dmr_mctx_t *m, const dmr_lop_t *ops, size_t n,
     s->max_bytes = budget ? budget->max_bytes : 0;
     s->timeout_s = budget ? budget->timeout_s : 0;
     s_build(s);
-    s->words = n ? (n + 63) / 64 : 1;
-    s->stride = 2 + s->words;
-    s->bits = dmr_calloc(s->words, 8);
     s->zob = dmr_malloc((n ? n : 1) * 8);
     uint64_t seed = 0x5eed;
-    s->dmask = dmr_calloc(s->words, 8);
     s->oidx = dmr_malloc((n ? n : 1) * sizeof *s->oidx);
+    s->cidx = dmr_malloc((n ? n : 1) * sizeof *s->cidx);
     for (size_t i = 0; i < n; i++) {
         s->zob[i] = s_splitmix(&seed);
         s->oidx[i] = ops[i].open ? (uint32_t)s->nopen++ : NIL;
-        if (!ops[i].open)
-            s->dmask[i / 64] |= 1ull << (i % 64);
+        s->cidx[i] = ops[i].open ? NIL : (uint32_t)s->ncomp++;
     }
+    s->cwords = s->ncomp ? (s->ncomp + 63) / 64 : 1;
+    s->dbits = dmr_calloc(s->cwords, 8);
     s->owords = s->nopen ? (s->nopen + 63) / 64 : 1;
     s->obits = dmr_calloc(s->owords, 8);
-    s->gstride = 3 + s->words;
+    s->ww = s_window_words(s);
+    s->kw = 1 + s->ww + s->owords;
+    s->key = dmr_calloc(s->kw, 8);
+    s->stride = 2 + s->kw;
+    s->gstride = 4 + s->ww;
     s->stack = dmr_malloc((n ? n : 1) * sizeof *s->stack);
     s->state = dmr_mctx_init(m);
     s_enter(s);
@@ -638,9 +724,10 @@ void dmr_lin_finish(dmr_lin_t **ps, dmr_lin_result_t *res)
     free(s->match);
     free(s->pos);
     free(s->call);
-    free(s->bits);
+    free(s->dbits);
+    free(s->cidx);
+    free(s->key);
     free(s->zob);
-    free(s->dmask);
     free(s->oidx);
     free(s->obits);
     free(s->gtab);

@@ -17,7 +17,7 @@
 
 #define INV(p, f, v)                                                           \
     "{\"process\":" #p ",\"type\":\"invoke\",\"f\":\"" f "\",\"value\":" v "}" \
-                                                                           "\n"
+    "\n"
 #define OK(p, f, v)                                                            \
     "{\"process\":" #p ",\"type\":\"ok\",\"f\":\"" f "\",\"value\":" v "}\n"
 #define FAIL(p, f, v)                                                          \
