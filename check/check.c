@@ -238,7 +238,7 @@ static void s_result_line(const task_t *t, const dmr_history_t *h,
 }
 
 /* Steps per part per round when parts are interleaved. */
-#define SLICE_STEPS 2048
+#define SLICE_STEPS 256
 
 int dmr_check_parts(const dmr_model_t *model, const dmr_val_t *init,
                     const dmr_history_t *h, const dmr_part_t *parts,

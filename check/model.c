@@ -28,9 +28,16 @@
 /* ---- intern table ------------------------------------------------------ */
 
 typedef struct {
-    const char *p; /* in a chunk */
-    size_t len;
+    const char *p; /* in a chunk; NULL for a rope */
+    size_t len;    /* bytes of the blob (a rope: of the string it stands for) */
     uint64_t hash;
+    /* A rope is a string made by an append and not stored: the string of
+     * blob "base" (nil: empty) followed by that of blob "piece". Most
+     * states an append makes are explored once and dropped, so they cost
+     * a blob entry and no copy of a string that grows with the history;
+     * the bytes are assembled only to compare one with a candidate of the
+     * same hash, or to print it. */
+    uint32_t base, piece;
 } blob_t;
 
 /* Blob bytes live in chunks that never move: growing never copies them. */
@@ -124,22 +131,38 @@ static void s_grow_slots(dmr_mctx_t *m)
     m->nslots = n;
 }
 
-/* The id of the blob made of up to three pieces, whose hash is h, adding
- * it if new; the pieces are compared and copied in place. */
-static uint64_t s_intern3(dmr_mctx_t *m, uint64_t h, const char *p1, size_t n1,
-                          const char *p2, size_t n2, const char *p3, size_t n3)
+static void s_str_bytes(const dmr_mctx_t *m, uint64_t id, char **buf,
+                        size_t *len, size_t *cap);
+
+/* 1 if blob id holds the n bytes at p. */
+static int s_blob_is(const dmr_mctx_t *m, uint64_t id, const char *p, size_t n)
 {
-    size_t n = n1 + n2 + n3;
+    const blob_t *b = &m->blobs[id];
+    if (b->len != n)
+        return 0;
+    if (b->p)
+        return !memcmp(b->p, p, n);
+    if (p[0] != 's') /* a rope is a string */
+        return 0;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    s_str_bytes(m, id, &buf, &len, &cap);
+    int same = !memcmp(buf, p + 5, n - 5);
+    free(buf);
+    return same;
+}
+
+/* The id of the blob p[0..n), adding it if new. */
+static uint64_t s_intern(dmr_mctx_t *m, const void *p, size_t n)
+{
+    uint64_t h = s_blob_hash(p, n);
     if (2 * (m->nblobs + 1) > m->nslots)
         s_grow_slots(m);
     size_t j = s_fmix(h) & (m->nslots - 1);
-    for (; m->slots[j]; j = (j + 1) & (m->nslots - 1)) {
-        blob_t *b = &m->blobs[m->slots[j] - 1];
-        if (b->hash == h && b->len == n && !memcmp(b->p, p1, n1) &&
-            (!n2 || !memcmp(b->p + n1, p2, n2)) &&
-            (!n3 || !memcmp(b->p + n1 + n2, p3, n3)))
+    for (; m->slots[j]; j = (j + 1) & (m->nslots - 1))
+        if (m->blobs[m->slots[j] - 1].hash == h &&
+            s_blob_is(m, m->slots[j] - 1, p, n))
             return m->slots[j] - 1;
-    }
     if (m->nblobs == m->capblobs) {
         m->capblobs = m->capblobs ? 2 * m->capblobs : 256;
         m->blobs = dmr_realloc(m->blobs, m->capblobs * sizeof *m->blobs);
@@ -156,28 +179,99 @@ static uint64_t s_intern3(dmr_mctx_t *m, uint64_t h, const char *p1, size_t n1,
         m->used = 0;
     }
     char *at = m->chunks[m->nchunks - 1] + m->used;
-    if (n1)
-        memcpy(at, p1, n1);
-    if (n2)
-        memcpy(at + n1, p2, n2);
-    if (n3)
-        memcpy(at + n1 + n2, p3, n3);
+    if (n)
+        memcpy(at, p, n);
     m->used += n;
-    m->blobs[m->nblobs] = (blob_t){at, n, h};
+    m->blobs[m->nblobs] = (blob_t){at, n, h, 0, 0};
     m->slots[j] = (uint32_t)m->nblobs + 1;
     return m->nblobs++;
-}
-
-/* The id of the blob p[0..n), adding it if new. */
-static uint64_t s_intern(dmr_mctx_t *m, const void *p, size_t n)
-{
-    return s_intern3(m, s_blob_hash(p, n), p, n, NULL, 0, NULL, 0);
 }
 
 static const char *s_blob(const dmr_mctx_t *m, uint64_t id, size_t *len)
 {
     *len = m->blobs[id].len;
     return m->blobs[id].p;
+}
+
+/* Appends the bytes of string blob id (flat or rope; nil is empty) to
+ * *buf (of *len used, *cap allocated). */
+static void s_str_bytes(const dmr_mctx_t *m, uint64_t id, char **buf,
+                        size_t *len, size_t *cap)
+{
+    const blob_t *b = &m->blobs[id];
+    if (b->p && b->p[0] != 's')
+        return; /* nil */
+    size_t n = b->len - 5;
+    if (*len + n > *cap) {
+        while (*len + n > *cap)
+            *cap = *cap ? 2 * *cap : 256;
+        *buf = dmr_realloc(*buf, *cap);
+    }
+    if (b->p) {
+        if (n)
+            memcpy(*buf + *len, b->p + 5, n);
+        *len += n;
+        return;
+    }
+    /* a rope: its pieces, found from the end */
+    size_t end = *len + n;
+    *len = end;
+    for (;;) {
+        const blob_t *piece = &m->blobs[b->piece];
+        size_t pn = piece->len - 5;
+        end -= pn;
+        memcpy(*buf + end, piece->p + 5, pn);
+        b = &m->blobs[b->base];
+        if (b->p) {
+            if (b->p[0] == 's')
+                memcpy(*buf + end - (b->len - 5), b->p + 5, b->len - 5);
+            return;
+        }
+    }
+}
+
+/* The string blob of base's string followed by piece's (a flat string
+ * blob), whose hash is h: an existing blob of the same string, or a new
+ * rope. */
+static uint64_t s_append(dmr_mctx_t *m, uint64_t base, uint64_t piece, size_t n,
+                         uint64_t h)
+{
+    if (2 * (m->nblobs + 1) > m->nslots)
+        s_grow_slots(m);
+    size_t j = s_fmix(h) & (m->nslots - 1);
+    char *want = NULL, *have = NULL;
+    size_t wl = 0, wc = 0, hc = 0;
+    for (; m->slots[j]; j = (j + 1) & (m->nslots - 1)) {
+        uint64_t id = m->slots[j] - 1;
+        blob_t *b = &m->blobs[id];
+        if (b->hash != h || b->len != n + 5 || (b->p && b->p[0] != 's'))
+            continue;
+        if (!want) {
+            s_str_bytes(m, base, &want, &wl, &wc);
+            s_str_bytes(m, piece, &want, &wl, &wc);
+        }
+        size_t hl = 0;
+        const char *bytes = b->p ? b->p + 5 : NULL;
+        if (!bytes) {
+            s_str_bytes(m, id, &have, &hl, &hc);
+            bytes = have;
+        }
+        if (!n || !memcmp(bytes, want, n)) {
+            free(want);
+            free(have);
+            return id;
+        }
+    }
+    free(want);
+    free(have);
+    if (m->nblobs == m->capblobs) {
+        m->capblobs = m->capblobs ? 2 * m->capblobs : 256;
+        m->blobs = dmr_realloc(m->blobs, m->capblobs * sizeof *m->blobs);
+    }
+    m->blobs[m->nblobs] =
+        (blob_t){NULL, n + 5, h, (uint32_t)base, (uint32_t)piece};
+    m->slots[j] = (uint32_t)m->nblobs + 1;
+    return m->nblobs++;
 }
 
 /* ---- building blobs in scratch ----------------------------------------- */
@@ -487,23 +581,14 @@ static int s_reg_step(dmr_mctx_t *m, uint64_t state, const dmr_lop_t *op,
         *next = op->b;
         return state == op->a;
     case F_APPEND: {
-        size_t sl, al;
-        const char *s = s_blob(m, state, &sl);
-        const char *a = s_blob(m, op->a, &al);
-        uint32_t n1 = 0, n2;
-        if (s[0] == 's')
-            memcpy(&n1, s + 1, 4);
-        else if (s[0] != 'n')
+        const blob_t *s = &m->blobs[state], *a = &m->blobs[op->a];
+        int str = !s->p || s->p[0] == 's';
+        if (!str && s->p[0] != 'n')
             return 0; /* appending to a non-string */
-        memcpy(&n2, a + 1, 4);
-        char head[5] = {'s'};
-        uint32_t n = n1 + n2;
-        memcpy(head + 1, &n, 4);
-        uint64_t hs = m->blobs[state].hash, ha = m->blobs[op->a].hash;
-        if (s[0] != 's')
-            hs = 5; /* nil appends as "" */
-        uint64_t h = (hs - 5) * s_poly_pow(n2) + ha;
-        *next = s_intern3(m, h, head, 5, n1 ? s + 5 : NULL, n1, a + 5, n2);
+        size_t n1 = str ? s->len - 5 : 0, n2 = a->len - 5;
+        uint64_t hs = str ? s->hash : 5; /* nil appends as "" */
+        uint64_t h = (hs - 5) * s_poly_pow(n2) + a->hash;
+        *next = s_append(m, state, op->a, n1 + n2, h);
         return 1;
     }
     }
@@ -920,6 +1005,19 @@ char *dmr_mctx_format_state(dmr_mctx_t *m, uint64_t state, char *buf,
     }
     if (state >= m->nblobs) {
         snprintf(buf, len, "?");
+        return buf;
+    }
+    if (!m->blobs[state].p) {
+        /* a rope: rendered from its bytes as a flat string blob */
+        char *str = NULL;
+        size_t sl = 5, sc = 5;
+        str = dmr_malloc(sc);
+        s_str_bytes(m, state, &str, &sl, &sc);
+        str[0] = 's';
+        uint32_t n = (uint32_t)(sl - 5);
+        memcpy(str + 1, &n, 4);
+        s_render(m, str, sl, buf, len, &at);
+        free(str);
         return buf;
     }
     size_t bl;
