@@ -32,6 +32,9 @@ typedef struct {
  * zlib level: 0 stores blocks uncompressed, 1..9 deflates them. */
 int dmr_run_writer_open(const char *path, uint32_t nparts, int level,
                         dmr_run_writer_t **out);
+/* The file need not survive a crash of the machine (a spill): finish
+ * skips the fsync. */
+void dmr_run_writer_nosync(dmr_run_writer_t *w);
 /* Appends a record. Partitions must come in non-decreasing order; keys
  * within a partition in the order the caller wants readers to see.
  * DMR_EINVAL for a partition out of range or order (or after finish),

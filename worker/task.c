@@ -50,6 +50,7 @@ enum {
     C_COMBINE_IN,
     C_COMBINE_OUT,
     C_SPILLED,
+    C_SPILLS,
     C_SHUFFLE_BYTES,
     C_RED_GROUPS,
     C_RED_IN_RECORDS,
@@ -59,10 +60,13 @@ enum {
 };
 
 static const char *const s_counter_names[C_COUNT] = {
-    "map_input_records",    "map_input_bytes",       "map_output_records",
-    "map_output_bytes",     "combine_input_records", "combine_output_records",
-    "spilled_records",      "shuffle_bytes",         "reduce_input_groups",
-    "reduce_input_records", "reduce_output_records", "reduce_output_bytes",
+    "map_input_records",     "map_input_bytes",
+    "map_output_records",    "map_output_bytes",
+    "combine_input_records", "combine_output_records",
+    "spilled_records",       "map_spills",
+    "shuffle_bytes",         "reduce_input_groups",
+    "reduce_input_records",  "reduce_output_records",
+    "reduce_output_bytes",
 };
 
 typedef struct {
@@ -84,9 +88,16 @@ typedef struct {
     uint32_t ticks;      /* calls since the clock was last read */
     uint64_t groups_out; /* map output groups written (progress in sort) */
     int64_t next_report;
+    /* map side: the buffer spills to a run when it holds sort_bytes */
+    size_t sort_bytes;
+    char *spill_base; /* spills are spill_base.N */
+    char **spills;
+    size_t nspills;
 } task_t;
 
 #define REPORT_MS 200
+
+static int s_spill(task_t *t);
 
 /* ------------------------------------------------------------- reporting */
 
@@ -177,6 +188,8 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
             break;
         }
         dmr_sortbuf_add(t->sb, p, key, val);
+        if (dmr_sortbuf_bytes(t->sb) >= t->sort_bytes)
+            rc = s_spill(t);
         t->ctr[C_MAP_OUT_RECORDS]++;
         t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
         break;
@@ -263,6 +276,16 @@ static int s_write_group(void *arg, uint32_t part, dmr_slice key,
     return 0;
 }
 
+/* A size parameter in MiB (the master checked it at submit). */
+static uint64_t s_param_mb(task_t *t, const char *name, int64_t def)
+{
+    const char *c = dmr_param(&t->pub, name);
+    int64_t v = def;
+    if (c && (dmr_parse_i64(c, &v) != 0 || v < 1 || v > (1 << 16)))
+        v = def;
+    return (uint64_t)v;
+}
+
 static int s_level(task_t *t)
 {
     const char *c = dmr_param(&t->pub, "compress");
@@ -270,6 +293,91 @@ static int s_level(task_t *t)
     if (c && (dmr_parse_i64(c, &level) != 0 || level < 0 || level > 9))
         level = 1;
     return (int)level;
+}
+
+/* Sorts the buffer into a new spill run (through the combiner) and empties
+ * it: map memory stays within sort_mb whatever the split holds. */
+static int s_spill(task_t *t)
+{
+    char *path = dmr_sprintf("%s.%zu", t->spill_base, t->nspills);
+    int mode = t->mode;
+    int rc = dmr_run_writer_open(path, t->pub.nreduce, s_level(t), &t->rw);
+    if (rc == 0) {
+        dmr_run_writer_nosync(t->rw);
+        t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
+        t->phase = "spill";
+        rc = dmr_sortbuf_drain(t->sb, s_write_group, t);
+        if (rc == 0)
+            rc = dmr_run_writer_finish(t->rw);
+    }
+    dmr_run_writer_destroy(&t->rw);
+    t->mode = mode;
+    t->phase = "map";
+    if (rc) {
+        unlink(path);
+        free(path);
+        if (!t->error)
+            s_set_error(t, "cannot write a map spill");
+        return rc;
+    }
+    t->spills = dmr_realloc(t->spills, (t->nspills + 1) * sizeof *t->spills);
+    t->spills[t->nspills++] = path;
+    t->ctr[C_SPILLS]++;
+    return 0;
+}
+
+static void s_spills_remove(task_t *t)
+{
+    for (size_t i = 0; i < t->nspills; i++) {
+        unlink(t->spills[i]);
+        free(t->spills[i]);
+    }
+    free(t->spills);
+    t->spills = NULL;
+    t->nspills = 0;
+}
+
+/* Merges the spills into t->rw, partition by partition, running the
+ * combiner again over each key's values from every spill. */
+static int s_merge_spills(task_t *t)
+{
+    uint32_t np = t->pub.nreduce;
+    dmr_run_part_t **idx = dmr_calloc(t->nspills, sizeof *idx);
+    int rc = 0;
+    for (size_t i = 0; i < t->nspills && rc == 0; i++) {
+        uint32_t n = 0;
+        rc = dmr_run_index_load(t->spills[i], &n, &idx[i]);
+        if (rc == 0 && n != np)
+            rc = DMR_ECORRUPT;
+    }
+    t->phase = "merge";
+    for (uint32_t p = 0; p < np && rc == 0; p++) {
+        dmr_merge_t *m = dmr_merge_new(t->job->compare);
+        for (size_t i = 0; i < t->nspills && rc == 0; i++) {
+            if (!idx[i][p].length)
+                continue;
+            dmr_run_reader_t *r = NULL;
+            rc = dmr_run_reader_open(t->spills[i], idx[i][p].offset,
+                                     idx[i][p].length, &r);
+            if (rc == 0)
+                dmr_merge_add(m, r);
+        }
+        dmr_slice key;
+        dmr_values *vals;
+        int r;
+        while (rc == 0 && (r = dmr_merge_next(m, &key, &vals)) != 0) {
+            if (r < 0) {
+                rc = r;
+                break;
+            }
+            rc = s_write_group(t, p, key, vals);
+        }
+        dmr_merge_destroy(&m);
+    }
+    for (size_t i = 0; i < t->nspills; i++)
+        free(idx[i]);
+    free(idx);
+    return rc;
 }
 
 /* ----------------------------------------------------------- the store */
@@ -373,6 +481,10 @@ static int s_run_map(task_t *t, const char *data_dir)
         return rc;
     }
     t->sb = dmr_sortbuf_new(t->pub.nreduce, t->job->compare);
+    t->sort_bytes = (size_t)s_param_mb(t, "sort_mb", 100) << 20;
+    final = dmr_task_map_output(data_dir, s->job, s->task, s->attempt);
+    tmp = dmr_sprintf("%s.tmp", final);
+    t->spill_base = dmr_sprintf("%s.spill", final);
     t->mode = MODE_MAP;
     t->phase = "map";
     s_report_progress(t);
@@ -428,8 +540,9 @@ static int s_run_map(task_t *t, const char *data_dir)
             goto out;
         }
     }
-    final = dmr_task_map_output(data_dir, s->job, s->task, s->attempt);
-    tmp = dmr_sprintf("%s.tmp", final);
+    /* What is still buffered joins the spills, if there are any. */
+    if (t->nspills && dmr_sortbuf_count(t->sb) && (rc = s_spill(t)) != 0)
+        goto out;
     rc = dmr_run_writer_open(tmp, t->pub.nreduce, s_level(t), &t->rw);
     if (rc) {
         s_set_error(t, "cannot create the map output file");
@@ -438,8 +551,12 @@ static int s_run_map(task_t *t, const char *data_dir)
     t->ppm = 1000000;
     t->phase = "sort";
     s_report_progress(t);
-    t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
-    rc = dmr_sortbuf_drain(t->sb, s_write_group, t);
+    if (t->nspills) {
+        rc = s_merge_spills(t);
+    } else {
+        t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
+        rc = dmr_sortbuf_drain(t->sb, s_write_group, t);
+    }
     if (rc == 0)
         rc = dmr_run_writer_finish(t->rw);
     if (rc == 0 && rename(tmp, final) != 0)
@@ -449,6 +566,9 @@ static int s_run_map(task_t *t, const char *data_dir)
 out:
     dmr_buf_free(&all);
     dmr_run_writer_destroy(&t->rw);
+    s_spills_remove(t);
+    free(t->spill_base);
+    t->spill_base = NULL;
     if (rc && tmp)
         unlink(tmp);
     dmr_lines_destroy(&lines);
