@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/util.h"
+#include "shuffle/combtab.h"
 #include "shuffle/merge.h"
 #include "shuffle/run.h"
 #include "shuffle/sortbuf.h"
@@ -40,7 +41,13 @@
 #include "storage/input.h"
 #include "worker/fetch.h"
 
-enum { MODE_MAP, MODE_COMBINE, MODE_REDUCE };
+/* MODE_PRECOMBINE: the combiner runs on values gathered in the combining
+ * table, and what it emits goes back there. */
+enum { MODE_MAP, MODE_COMBINE, MODE_PRECOMBINE, MODE_REDUCE };
+
+/* A key's values in the combining table are combined once this many have
+ * gathered. */
+#define COMBINE_AT 16
 
 enum {
     C_MAP_IN_RECORDS,
@@ -93,11 +100,14 @@ typedef struct {
     char *spill_base; /* spills are spill_base.N */
     char **spills;
     size_t nspills;
+    dmr_combtab_t *ct; /* jobs with a combiner: pairs gather here first */
 } task_t;
 
 #define REPORT_MS 200
 
 static int s_spill(task_t *t);
+static int s_precombine(task_t *t, uint32_t group);
+static int s_flush_table(task_t *t);
 
 /* ------------------------------------------------------------- reporting */
 
@@ -176,7 +186,11 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
     int rc = 0;
     switch (t->mode) {
     case MODE_MAP: {
-        uint32_t p = t->partition(key, t->pub.nreduce);
+        /* the default partitioner's hash serves the combining table too */
+        uint64_t h =
+            t->ct || !t->job->partition ? dmr_hash64(key.ptr, key.len) : 0;
+        uint32_t p = t->job->partition ? t->partition(key, t->pub.nreduce)
+                                       : (uint32_t)(h % t->pub.nreduce);
         if (p >= t->pub.nreduce) {
             char msg[128];
             snprintf(msg, sizeof msg,
@@ -187,11 +201,27 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
             rc = DMR_EJOB;
             break;
         }
+        t->ctr[C_MAP_OUT_RECORDS]++;
+        t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
+        if (t->ct) {
+            uint32_t g;
+            if (dmr_combtab_add(t->ct, h, p, key, val, &g) >= COMBINE_AT)
+                rc = s_precombine(t, g);
+            /* the table takes half the buffer, the sort buffer the rest */
+            if (rc == 0 && dmr_combtab_bytes(t->ct) >= t->sort_bytes / 2)
+                rc = s_flush_table(t);
+            break;
+        }
         dmr_sortbuf_add(t->sb, p, key, val);
         if (dmr_sortbuf_bytes(t->sb) >= t->sort_bytes)
             rc = s_spill(t);
-        t->ctr[C_MAP_OUT_RECORDS]++;
-        t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
+        break;
+    }
+    case MODE_PRECOMBINE: {
+        uint32_t g;
+        dmr_combtab_add(t->ct, dmr_hash64(key.ptr, key.len), t->cur_part, key,
+                        val, &g);
+        t->ctr[C_COMBINE_OUT]++;
         break;
     }
     case MODE_COMBINE:
@@ -324,6 +354,47 @@ static int s_spill(task_t *t)
     t->spills[t->nspills++] = path;
     t->ctr[C_SPILLS]++;
     return 0;
+}
+
+/* Runs the combiner over the values group g has gathered in the table;
+ * what it emits goes back into the group. */
+static int s_precombine(task_t *t, uint32_t g)
+{
+    uint32_t part;
+    dmr_slice key;
+    dmr_values *vals;
+    dmr_combtab_take(t->ct, g, &part, &key, &vals);
+    counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_COMBINE_IN]};
+    t->mode = MODE_PRECOMBINE;
+    t->cur_part = part;
+    int rc = t->job->combine(&t->pub, key, &cv.base);
+    t->mode = MODE_MAP;
+    if (rc || t->emit_error) {
+        s_set_error(t, "combine returned an error");
+        return t->emit_error ? t->emit_error : DMR_EJOB;
+    }
+    return 0;
+}
+
+static int s_table_group(void *arg, uint32_t part, dmr_slice key,
+                         dmr_values *vals)
+{
+    task_t *t = arg;
+    dmr_slice v;
+    int rc = 0;
+    while (rc == 0 && dmr_values_next(vals, &v) > 0) {
+        dmr_sortbuf_add(t->sb, part, key, v);
+        if (dmr_sortbuf_bytes(t->sb) >= t->sort_bytes)
+            rc = s_spill(t);
+    }
+    return rc;
+}
+
+/* Moves the combining table's pairs into the sort buffer (which spills as
+ * it fills) and empties the table. */
+static int s_flush_table(task_t *t)
+{
+    return dmr_combtab_flush(t->ct, s_table_group, t);
 }
 
 static void s_spills_remove(task_t *t)
@@ -481,6 +552,8 @@ static int s_run_map(task_t *t, const char *data_dir)
         return rc;
     }
     t->sb = dmr_sortbuf_new(t->pub.nreduce, t->job->compare);
+    if (t->job->combine)
+        t->ct = dmr_combtab_new();
     t->sort_bytes = (size_t)s_param_mb(t, "sort_mb", 100) << 20;
     final = dmr_task_map_output(data_dir, s->job, s->task, s->attempt);
     tmp = dmr_sprintf("%s.tmp", final);
@@ -540,6 +613,8 @@ static int s_run_map(task_t *t, const char *data_dir)
             goto out;
         }
     }
+    if (t->ct && (rc = s_flush_table(t)) != 0)
+        goto out;
     /* What is still buffered joins the spills, if there are any. */
     if (t->nspills && dmr_sortbuf_count(t->sb) && (rc = s_spill(t)) != 0)
         goto out;
@@ -574,6 +649,7 @@ out:
     dmr_lines_destroy(&lines);
     s_store_src_close(&src);
     dmr_sortbuf_destroy(&t->sb);
+    dmr_combtab_destroy(&t->ct);
     free(final);
     free(tmp);
     return rc;
