@@ -59,6 +59,7 @@ enum {
     C_SPILLED,
     C_SPILLS,
     C_SHUFFLE_BYTES,
+    C_MERGE_RUNS,
     C_RED_GROUPS,
     C_RED_IN_RECORDS,
     C_RED_OUT_RECORDS,
@@ -71,9 +72,9 @@ static const char *const s_counter_names[C_COUNT] = {
     "map_output_records",    "map_output_bytes",
     "combine_input_records", "combine_output_records",
     "spilled_records",       "map_spills",
-    "shuffle_bytes",         "reduce_input_groups",
-    "reduce_input_records",  "reduce_output_records",
-    "reduce_output_bytes",
+    "shuffle_bytes",         "reduce_merge_runs",
+    "reduce_input_groups",   "reduce_input_records",
+    "reduce_output_records", "reduce_output_bytes",
 };
 
 typedef struct {
@@ -667,6 +668,119 @@ static void s_fetch_progress(void *arg, size_t outputs, uint64_t bytes)
         s_report_progress(t);
 }
 
+/* Memory a run reader holds while merging (read-ahead, one block, zlib). */
+#define READER_BYTES (256u << 10)
+
+/* An input of the reduce merge: a fetched map output (item >= 0) or a run
+ * an earlier pass wrote (item -1). */
+typedef struct {
+    char *path;
+    uint64_t length;
+    long item;
+} merge_in_t;
+
+/* Opens a merge over in[0..n); on a reader that cannot be opened sets the
+ * task's error. */
+static int s_merge_open(task_t *t, const merge_in_t *in, size_t n,
+                        dmr_merge_t **out)
+{
+    dmr_merge_t *m = dmr_merge_new(t->job->compare);
+    for (size_t i = 0; i < n; i++) {
+        dmr_run_reader_t *r;
+        int rc = dmr_run_reader_open(in[i].path, 0, in[i].length, &r);
+        if (rc) {
+            s_set_error(t, in[i].item >= 0
+                               ? "cannot open fetched map output"
+                               : "cannot open an intermediate merge run");
+            dmr_merge_destroy(&m);
+            return rc;
+        }
+        dmr_merge_add(m, r);
+    }
+    *out = m;
+    return 0;
+}
+
+/* The merge that feeds reduce. With more inputs than -D reduce_mb lets it
+ * read at once (READER_BYTES each), the first ones are merged into a run
+ * of their own, again and again, until few enough are left: the merge
+ * holds a bounded number of readers whatever the number of maps. */
+static int s_merge_passes(task_t *t, const char *dir,
+                          const dmr_fetch_result_t *got, dmr_merge_t **out)
+{
+    const dmr_msg_t *s = t->spec;
+    size_t fan = (size_t)(s_param_mb(t, "reduce_mb", 100) << 20) / READER_BYTES;
+    if (fan < 2)
+        fan = 2;
+    size_t n = s->nitems, runs = 0;
+    merge_in_t *in = dmr_malloc((n ? n : 1) * sizeof *in);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (merge_in_t){dmr_strdup(got[i].path), got[i].length, (long)i};
+    int rc = 0;
+    while (n > fan && rc == 0) {
+        dmr_merge_t *m = NULL;
+        dmr_run_writer_t *w = NULL;
+        char *path = dmr_sprintf("%s/merge-%zu.run", dir, runs++);
+        t->phase = "merge";
+        rc = s_merge_open(t, in, fan, &m);
+        if (rc == 0)
+            rc = dmr_run_writer_open(path, 1, s_level(t), &w);
+        if (rc == 0)
+            dmr_run_writer_nosync(w);
+        dmr_slice key, v;
+        dmr_values *vals;
+        int r = 0;
+        while (rc == 0 && (r = dmr_merge_next(m, &key, &vals)) > 0)
+            while (rc == 0 && dmr_values_next(vals, &v) > 0)
+                rc = dmr_run_writer_add(w, 0, key, v);
+        if (rc == 0 && r < 0) {
+            long bad = dmr_merge_failed_input(m);
+            if (bad >= 0 && in[bad].item >= 0) {
+                const dmr_msg_t *loc = &s->items[in[bad].item];
+                char *msg = dmr_sprintf("output of map %u attempt %u from %s "
+                                        "is unreadable: %s",
+                                        loc->task, loc->attempt, loc->wid,
+                                        dmr_strerror(r));
+                s_set_error(t, msg);
+                free(msg);
+                t->bad_map = in[bad].item;
+                rc = DMR_EFETCH;
+            } else {
+                s_set_error(t, "an intermediate merge run is unreadable");
+                rc = r;
+            }
+        }
+        uint64_t len = 0;
+        if (rc == 0 && (rc = dmr_run_writer_finish(w)) == 0)
+            len = dmr_run_writer_parts(w)[0].length;
+        else if (!t->error)
+            s_set_error(t, "cannot write an intermediate merge run");
+        dmr_run_writer_destroy(&w);
+        dmr_merge_destroy(&m);
+        if (rc) {
+            unlink(path);
+            free(path);
+            break;
+        }
+        /* the merged inputs go, their run joins the end of the list */
+        for (size_t i = 0; i < fan; i++) {
+            if (in[i].item < 0)
+                unlink(in[i].path);
+            free(in[i].path);
+        }
+        memmove(in, in + fan, (n - fan) * sizeof *in);
+        n -= fan;
+        in[n++] = (merge_in_t){path, len, -1};
+        t->ctr[C_MERGE_RUNS]++;
+    }
+    if (rc == 0)
+        rc = s_merge_open(t, in, n, out);
+    for (size_t i = 0; i < n; i++)
+        free(in[i].path);
+    free(in);
+    return rc;
+}
+
 static int s_run_reduce(task_t *t, const char *dir)
 {
     const dmr_msg_t *s = t->spec;
@@ -689,17 +803,11 @@ static int s_run_reduce(task_t *t, const char *dir)
         s_set_error(t, err);
         goto out;
     }
-    merge = dmr_merge_new(t->job->compare);
-    for (size_t i = 0; i < s->nitems; i++) {
-        dmr_run_reader_t *r;
+    for (size_t i = 0; i < s->nitems; i++)
         fetched += got[i].length;
-        rc = dmr_run_reader_open(got[i].path, 0, got[i].length, &r);
-        if (rc) {
-            s_set_error(t, "cannot open fetched map output");
-            goto out;
-        }
-        dmr_merge_add(merge, r);
-    }
+    rc = s_merge_passes(t, dir, got, &merge);
+    if (rc)
+        goto out;
     if (store) {
         /* A file of the store, written through a stdio cookie; the master
          * renames it into place when this attempt wins. */

@@ -1,4 +1,4 @@
-# Map-side spills: with -D sort_mb=1 every map task's buffer fills many
+# Map-side spills, and reduce-side merge passes. With -D sort_mb=1 every map task's buffer fills many
 # times, each fill is sorted (and combined) into a spill run, and the spills
 # are merged into the one map output; the job's output is the same as
 # without spills and as the reference, for a job with a combiner
@@ -44,6 +44,15 @@ for job in invertedindex grep; do
     [ -s b ] || fail "$job wrote nothing"
     same a b "$job with and without spills"
 done
+# Reduce side: with -D reduce_mb=1 a reducer reads at most 4 map outputs
+# at once, so 12 maps are merged in passes through intermediate runs.
+"$DMR" submit wordcount --input corpus --output wc-r -R 1 -D split_mb=1 \
+    -D reduce_mb=1 -q || fail "wordcount with reduce_mb=1"
+job_output wc-r > got-r
+same got-r want "wordcount merged in passes"
+runs=$(counter reduce_merge_runs 7)
+[ "${runs:-0}" -ge 2 ] || fail "$runs intermediate merge runs with reduce_mb=1"
+
 # A bad sort_mb is refused at submit.
 "$DMR" submit wordcount --input corpus --output bad -D sort_mb=0 -q \
     2> err.txt && fail "sort_mb=0 accepted"
