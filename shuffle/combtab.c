@@ -23,12 +23,12 @@ typedef struct {
 } s_val;
 
 typedef struct {
-    uint64_t hash;  /* 0: an empty slot */
+    uint64_t hash; /* 0: an empty slot */
     const char *key;
     uint32_t klen, part;
-    s_val *vals;    /* the block, in a chunk */
-    uint32_t n;     /* values held */
-    uint32_t cap;   /* of the block */
+    s_val *vals;  /* the block, in a chunk */
+    uint32_t n;   /* values held */
+    uint32_t cap; /* of the block */
 } s_group;
 
 typedef struct {
