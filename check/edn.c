@@ -16,40 +16,9 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "check/reader.h"
 
 #define S_TOKEN_SHOWN 40 /* bytes of a bad token quoted in a message */
-
-typedef struct {
-    dmr_arena_t *a;
-    const char *b;
-    size_t len;
-    size_t pos;
-    uint32_t line;
-    dmr_val_t **stk; /* items of the collections being read */
-    size_t nstk;
-    size_t capstk;
-    uint32_t errline; /* the line an error names */
-    char *err;
-    size_t errlen;
-} s_rd_t;
-
-static int s_fail(s_rd_t *r, uint32_t line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(s_rd_t *r, uint32_t line, const char *fmt, ...)
-{
-    r->errline = line;
-    if (r->errlen) {
-        int n = snprintf(r->err, r->errlen, "line %u: ", line);
-        if (n >= 0 && (size_t)n < r->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return DMR_ECORRUPT;
-}
 
 /* Character classes of ASCII; bytes from 0x80 up are in none. */
 #define S_SPACE 1 /* whitespace, and the comma */
@@ -92,7 +61,7 @@ static int s_is_digit(char c)
 }
 
 /* What is at the read position, for "found ...". */
-static const char *s_found(const s_rd_t *r, char *buf, size_t n)
+static const char *s_found(const dmr_reader_t *r, char *buf, size_t n)
 {
     if (r->pos >= r->len)
         return "end of input";
@@ -107,7 +76,7 @@ static const char *s_found(const s_rd_t *r, char *buf, size_t n)
 }
 
 /* The end of the token (a run of non-delimiters) starting at from. */
-static size_t s_token_end(const s_rd_t *r, size_t from)
+static size_t s_token_end(const dmr_reader_t *r, size_t from)
 {
     while (from < r->len && !s_is_delim(r->b[from]))
         from++;
@@ -115,28 +84,20 @@ static size_t s_token_end(const s_rd_t *r, size_t from)
 }
 
 /* Fails with "what, found TOKEN" for the token at the read position. */
-static int s_bad_token(s_rd_t *r, const char *what)
+static int s_bad_token(dmr_reader_t *r, const char *what)
 {
     size_t end = s_token_end(r, r->pos + 1);
     int n = (int)(end - r->pos > S_TOKEN_SHOWN ? S_TOKEN_SHOWN : end - r->pos);
-    return s_fail(r, r->line, "%s, found '%.*s%s'", what, n, r->b + r->pos,
-                  (size_t)n < end - r->pos ? "..." : "");
+    return dmr_reader_fail(r, r->line, "%s, found '%.*s%s'", what, n,
+                           r->b + r->pos,
+                           (size_t)n < end - r->pos ? "..." : "");
 }
 
-static void s_push(s_rd_t *r, dmr_val_t *v)
-{
-    if (r->nstk == r->capstk) {
-        r->capstk = r->capstk ? 2 * r->capstk : 64;
-        r->stk = dmr_realloc(r->stk, r->capstk * sizeof *r->stk);
-    }
-    r->stk[r->nstk++] = v;
-}
-
-static int s_value(s_rd_t *r, int depth, dmr_val_t **out);
-static int s_skip(s_rd_t *r, int depth);
+static int s_value(dmr_reader_t *r, int depth, dmr_val_t **out);
+static int s_skip(dmr_reader_t *r, int depth);
 
 /* Skips whitespace, commas, comments and "#_ value"s. */
-__attribute__((noinline)) static int s_skip_all(s_rd_t *r, int depth)
+__attribute__((noinline)) static int s_skip_all(dmr_reader_t *r, int depth)
 {
     while (r->pos < r->len) {
         char c = r->b[r->pos];
@@ -150,9 +111,9 @@ __attribute__((noinline)) static int s_skip_all(s_rd_t *r, int depth)
                 r->pos++;
         } else if (c == '#' && r->pos + 1 < r->len && r->b[r->pos + 1] == '_') {
             if (depth >= DMR_EDN_MAX_DEPTH)
-                return s_fail(r, r->line,
-                              "expected at most %d nested levels, found more",
-                              DMR_EDN_MAX_DEPTH);
+                return dmr_reader_fail(
+                    r, r->line, "expected at most %d nested levels, found more",
+                    DMR_EDN_MAX_DEPTH);
             uint32_t at = r->line;
             r->pos += 2;
             int rc = s_skip(r, depth + 1);
@@ -161,10 +122,11 @@ __attribute__((noinline)) static int s_skip_all(s_rd_t *r, int depth)
             char c2 = r->pos < r->len ? r->b[r->pos] : ']';
             if (c2 == ')' || c2 == ']' || c2 == '}') {
                 char f[16];
-                return s_fail(r, r->line,
-                              "expected a value to discard after the #_ on "
-                              "line %u, found %s",
-                              at, s_found(r, f, sizeof f));
+                return dmr_reader_fail(
+                    r, r->line,
+                    "expected a value to discard after the #_ on "
+                    "line %u, found %s",
+                    at, s_found(r, f, sizeof f));
             }
             dmr_val_t *discarded;
             size_t base = r->nstk;
@@ -179,62 +141,8 @@ __attribute__((noinline)) static int s_skip_all(s_rd_t *r, int depth)
     return 0;
 }
 
-/* Decodes the escaped text b[start .. end) into string v. */
-static int s_unescape(s_rd_t *r, size_t start, size_t end, dmr_val_t *v)
-{
-    uint32_t line = v->line;
-    char *s = dmr_arena_alloc(r->a, end - start + 1); /* decoded is shorter */
-    size_t n = 0;
-    for (size_t i = start; i < end; i++) {
-        char c = r->b[i];
-        if (c == '\n')
-            line++;
-        if (c != '\\') {
-            s[n++] = c;
-            continue;
-        }
-        char e = r->b[i + 1];
-        switch (e) {
-        case '"': s[n++] = '"'; break;
-        case '\\': s[n++] = '\\'; break;
-        case 'n': s[n++] = '\n'; break;
-        case 't': s[n++] = '\t'; break;
-        case 'r': s[n++] = '\r'; break;
-        case 'b': s[n++] = '\b'; break;
-        case 'f': s[n++] = '\f'; break;
-        case 'u': {
-            size_t used, outn;
-            used = dmr_val_unescape_u(r->b + i, end - i, s + n, &outn);
-            if (!used)
-                return s_fail(r, line,
-                              "expected \\u and 4 hex digits (a surrogate in "
-                              "a pair) in a string, found '%.*s'",
-                              (int)(end - i < 12 ? end - i : 12), r->b + i);
-            n += outn;
-            i += used - 2;
-            break;
-        }
-        default:
-            if (e == '\n' || (unsigned char)e < ' ')
-                return s_fail(r, line,
-                              "expected an escape (\\\" \\\\ \\n \\t \\r \\b "
-                              "\\f \\u) in a string, found a backslash and "
-                              "byte 0x%02x",
-                              (unsigned char)e);
-            return s_fail(r, line,
-                          "expected an escape (\\\" \\\\ \\n \\t \\r \\b \\f "
-                          "\\u) in a string, found '\\%c'",
-                          e);
-        }
-        i++;
-    }
-    v->u.str.s = s;
-    v->u.str.len = n;
-    return 0;
-}
-
 /* s_skip_all, but without a call for the usual spaces and commas. */
-static int s_skip(s_rd_t *r, int depth)
+static int s_skip(dmr_reader_t *r, int depth)
 {
     while (r->pos < r->len && (r->b[r->pos] == ' ' || r->b[r->pos] == ','))
         r->pos++;
@@ -245,7 +153,7 @@ static int s_skip(s_rd_t *r, int depth)
 }
 
 /* A string; the read position is at its opening '"'. */
-static int s_string(s_rd_t *r, dmr_val_t **out)
+static int s_string(dmr_reader_t *r, dmr_val_t **out)
 {
     uint32_t open = r->line;
     size_t i = r->pos + 1;
@@ -259,9 +167,10 @@ static int s_string(s_rd_t *r, dmr_val_t **out)
         i++;
     }
     if (i >= r->len)
-        return s_fail(r, open,
-                      "expected '\"' to close the string opened here, found "
-                      "end of input");
+        return dmr_reader_fail(
+            r, open,
+            "expected '\"' to close the string opened here, found "
+            "end of input");
     size_t end = i; /* the closing quote */
     dmr_val_t *v;
     if (!escapes) { /* the common case: the text as it is */
@@ -269,7 +178,7 @@ static int s_string(s_rd_t *r, dmr_val_t **out)
                              end - r->pos - 1);
     } else {
         v = dmr_val_new(r->a, DMR_V_STR, open);
-        int rc = s_unescape(r, r->pos + 1, end, v);
+        int rc = dmr_reader_unescape(r, 0, r->pos + 1, end, v);
         if (rc < 0)
             return rc;
     }
@@ -280,7 +189,7 @@ static int s_string(s_rd_t *r, dmr_val_t **out)
 }
 
 /* An integer; the read position is at its sign or first digit. */
-static int s_number(s_rd_t *r, dmr_val_t **out)
+static int s_number(dmr_reader_t *r, dmr_val_t **out)
 {
     size_t i = r->pos;
     int neg = 0;
@@ -315,7 +224,7 @@ static int s_number(s_rd_t *r, dmr_val_t **out)
 }
 
 /* A symbol, nil, true, false or a :keyword at the read position. */
-static int s_name(s_rd_t *r, dmr_val_t **out)
+static int s_name(dmr_reader_t *r, dmr_val_t **out)
 {
     int kw = r->b[r->pos] == ':';
     size_t start = r->pos + (size_t)kw;
@@ -355,7 +264,7 @@ static const char *s_coll_name(dmr_vtype_t t)
 
 /* A collection of type t closed by close; the read position is just past
  * its opening bracket, which was on line open. */
-static int s_coll(s_rd_t *r, int depth, dmr_vtype_t t, char close,
+static int s_coll(dmr_reader_t *r, int depth, dmr_vtype_t t, char close,
                   uint32_t open, dmr_val_t **out)
 {
     size_t base = r->nstk;
@@ -365,30 +274,33 @@ static int s_coll(s_rd_t *r, int depth, dmr_vtype_t t, char close,
         if (rc < 0)
             return rc;
         if (r->pos >= r->len)
-            return s_fail(r, open,
-                          "expected '%c' to close the %s opened here, found "
-                          "end of input",
-                          close, s_coll_name(t));
+            return dmr_reader_fail(
+                r, open,
+                "expected '%c' to close the %s opened here, found "
+                "end of input",
+                close, s_coll_name(t));
         char c = r->b[r->pos];
         if (c == close)
             break;
         if (c == ')' || c == ']' || c == '}')
-            return s_fail(r, r->line,
-                          "expected '%c' to close the %s opened on line %u, "
-                          "found %s",
-                          close, s_coll_name(t), open, s_found(r, f, sizeof f));
+            return dmr_reader_fail(
+                r, r->line,
+                "expected '%c' to close the %s opened on line %u, "
+                "found %s",
+                close, s_coll_name(t), open, s_found(r, f, sizeof f));
         dmr_val_t *item;
         rc = s_value(r, depth + 1, &item);
         if (rc < 0)
             return rc;
-        s_push(r, item);
+        dmr_reader_push(r, item);
     }
     size_t n = r->nstk - base;
     if (t == DMR_V_MAP && n % 2)
-        return s_fail(r, r->line,
-                      "expected a value after the last key of the map opened "
-                      "on line %u, found '}'",
-                      open);
+        return dmr_reader_fail(
+            r, r->line,
+            "expected a value after the last key of the map opened "
+            "on line %u, found '}'",
+            open);
     r->pos++; /* the closing bracket */
     dmr_val_t *v = dmr_val_new(r->a, t, open);
     if (n) {
@@ -402,11 +314,12 @@ static int s_coll(s_rd_t *r, int depth, dmr_vtype_t t, char close,
 }
 
 /* The value at the read position (whitespace already skipped). */
-static int s_value(s_rd_t *r, int depth, dmr_val_t **out)
+static int s_value(dmr_reader_t *r, int depth, dmr_val_t **out)
 {
     char f[16];
     if (r->pos >= r->len)
-        return s_fail(r, r->line, "expected a value, found end of input");
+        return dmr_reader_fail(r, r->line,
+                               "expected a value, found end of input");
     char c = r->b[r->pos];
     char next = r->pos + 1 < r->len ? r->b[r->pos + 1] : '\0';
     dmr_vtype_t t;
@@ -427,8 +340,8 @@ static int s_value(s_rd_t *r, int depth, dmr_val_t **out)
     case ')':
     case ']':
     case '}':
-        return s_fail(r, r->line, "expected a value, found %s",
-                      s_found(r, f, sizeof f));
+        return dmr_reader_fail(r, r->line, "expected a value, found %s",
+                               s_found(r, f, sizeof f));
     case '\\':
         return s_bad_token(r, "expected a value (character literals are not "
                               "supported)");
@@ -439,14 +352,14 @@ static int s_value(s_rd_t *r, int depth, dmr_val_t **out)
             return s_bad_token(r, "expected an integer (floating-point "
                                   "numbers are not supported)");
         if (!s_is_name_char(c) && c != ':')
-            return s_fail(r, r->line, "expected a value, found %s",
-                          s_found(r, f, sizeof f));
+            return dmr_reader_fail(r, r->line, "expected a value, found %s",
+                                   s_found(r, f, sizeof f));
         return s_name(r, out);
     }
     if (depth >= DMR_EDN_MAX_DEPTH)
-        return s_fail(r, r->line,
-                      "expected at most %d nested levels, found more",
-                      DMR_EDN_MAX_DEPTH);
+        return dmr_reader_fail(r, r->line,
+                               "expected at most %d nested levels, found more",
+                               DMR_EDN_MAX_DEPTH);
     uint32_t open = r->line;
     r->pos++;
     return s_coll(r, depth, t, close, open, out);
@@ -455,13 +368,13 @@ static int s_value(s_rd_t *r, int depth, dmr_val_t **out)
 int dmr_edn_read(dmr_arena_t *a, const char *buf, size_t len, size_t *pos,
                  uint32_t *line, dmr_val_t **out, char *err, size_t errlen)
 {
-    s_rd_t r = {.a = a,
-                .b = buf,
-                .len = len,
-                .pos = *pos,
-                .line = *line,
-                .err = err,
-                .errlen = errlen};
+    dmr_reader_t r = {.a = a,
+                      .b = buf,
+                      .len = len,
+                      .pos = *pos,
+                      .line = *line,
+                      .err = err,
+                      .errlen = errlen};
     dmr_val_t *v = NULL;
     int rc = s_skip(&r, 0);
     if (rc == 0 && r.pos >= len)

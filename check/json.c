@@ -13,40 +13,9 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "check/reader.h"
 
 #define S_TOKEN_SHOWN 40 /* bytes of a bad token quoted in a message */
-
-typedef struct {
-    dmr_arena_t *a;
-    const char *b;
-    size_t len;
-    size_t pos;
-    uint32_t line;
-    dmr_val_t **stk; /* items of the containers being read */
-    size_t nstk;
-    size_t capstk;
-    uint32_t errline; /* the line an error names */
-    char *err;
-    size_t errlen;
-} s_rd_t;
-
-static int s_fail(s_rd_t *r, uint32_t line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(s_rd_t *r, uint32_t line, const char *fmt, ...)
-{
-    r->errline = line;
-    if (r->errlen) {
-        int n = snprintf(r->err, r->errlen, "line %u: ", line);
-        if (n >= 0 && (size_t)n < r->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return DMR_ECORRUPT;
-}
 
 static int s_is_digit(char c)
 {
@@ -61,7 +30,7 @@ static int s_is_delim(char c)
 
 /* What is at the read position, for "found ...": a token such as 'nul' or
  * 'x', a punctuation character, or end of line / input. */
-static const char *s_found(const s_rd_t *r, char *buf, size_t n)
+static const char *s_found(const dmr_reader_t *r, char *buf, size_t n)
 {
     if (r->pos >= r->len)
         return "end of input";
@@ -81,7 +50,7 @@ static const char *s_found(const s_rd_t *r, char *buf, size_t n)
     return buf;
 }
 
-static void s_skip(s_rd_t *r)
+static void s_skip(dmr_reader_t *r)
 {
     while (r->pos < r->len) {
         char c = r->b[r->pos];
@@ -93,69 +62,8 @@ static void s_skip(s_rd_t *r)
     }
 }
 
-static void s_push(s_rd_t *r, dmr_val_t *v)
-{
-    if (r->nstk == r->capstk) {
-        r->capstk = r->capstk ? 2 * r->capstk : 64;
-        r->stk = dmr_realloc(r->stk, r->capstk * sizeof *r->stk);
-    }
-    r->stk[r->nstk++] = v;
-}
-
-/* Decodes the escaped text b[start .. end) into string v. */
-static int s_unescape(s_rd_t *r, size_t start, size_t end, dmr_val_t *v)
-{
-    char *s = dmr_arena_alloc(r->a, end - start + 1); /* decoded is shorter */
-    size_t n = 0;
-    for (size_t i = start; i < end; i++) {
-        char c = r->b[i];
-        if (c != '\\') {
-            s[n++] = c;
-            continue;
-        }
-        char e = r->b[i + 1];
-        switch (e) {
-        case '"': s[n++] = '"'; break;
-        case '\\': s[n++] = '\\'; break;
-        case '/': s[n++] = '/'; break;
-        case 'b': s[n++] = '\b'; break;
-        case 'f': s[n++] = '\f'; break;
-        case 'n': s[n++] = '\n'; break;
-        case 'r': s[n++] = '\r'; break;
-        case 't': s[n++] = '\t'; break;
-        case 'u': {
-            size_t outn;
-            size_t used = dmr_val_unescape_u(r->b + i, end - i, s + n, &outn);
-            if (!used)
-                return s_fail(r, r->line,
-                              "expected \\u and 4 hex digits (a surrogate in "
-                              "a pair) in a string, found '%.*s'",
-                              (int)(end - i < 12 ? end - i : 12), r->b + i);
-            n += outn;
-            i += used - 2;
-            break;
-        }
-        default:
-            if ((unsigned char)e < ' ' || e == 0x7f)
-                return s_fail(r, r->line,
-                              "expected an escape (\\\" \\\\ \\/ \\b \\f \\n "
-                              "\\r \\t \\u) in a string, found a backslash "
-                              "and byte 0x%02x",
-                              (unsigned char)e);
-            return s_fail(r, r->line,
-                          "expected an escape (\\\" \\\\ \\/ \\b \\f \\n \\r "
-                          "\\t \\u) in a string, found '\\%c'",
-                          e);
-        }
-        i++;
-    }
-    v->u.str.s = s;
-    v->u.str.len = n;
-    return 0;
-}
-
 /* A string; the read position is at its opening '"'. */
-static int s_string(s_rd_t *r, dmr_val_t **out)
+static int s_string(dmr_reader_t *r, dmr_val_t **out)
 {
     char f[S_TOKEN_SHOWN + 8];
     size_t i = r->pos + 1;
@@ -166,19 +74,20 @@ static int s_string(s_rd_t *r, dmr_val_t **out)
         i++;
     }
     if (i >= r->len)
-        return s_fail(r, r->line,
-                      "expected '\"' to close the string opened here, found "
-                      "end of input");
+        return dmr_reader_fail(
+            r, r->line,
+            "expected '\"' to close the string opened here, found "
+            "end of input");
     if (r->b[i] != '"') {
         size_t at = r->pos;
         r->pos = i;
         const char *what = s_found(r, f, sizeof f);
         r->pos = at;
-        return s_fail(r, r->line,
-                      "expected '\"' to close the string, found %s%s", what,
-                      r->b[i] == '\n' || r->b[i] == '\r'
-                          ? ""
-                          : " (control characters must be escaped)");
+        return dmr_reader_fail(
+            r, r->line, "expected '\"' to close the string, found %s%s", what,
+            r->b[i] == '\n' || r->b[i] == '\r'
+                ? ""
+                : " (control characters must be escaped)");
     }
     size_t end = i; /* the closing quote */
     dmr_val_t *v;
@@ -187,7 +96,7 @@ static int s_string(s_rd_t *r, dmr_val_t **out)
                              end - r->pos - 1);
     } else {
         v = dmr_val_new(r->a, DMR_V_STR, r->line);
-        int rc = s_unescape(r, r->pos + 1, end, v);
+        int rc = dmr_reader_unescape(r, 1, r->pos + 1, end, v);
         if (rc < 0)
             return rc;
     }
@@ -197,34 +106,35 @@ static int s_string(s_rd_t *r, dmr_val_t **out)
 }
 
 /* An integer; the read position is at its '-' or first digit. */
-static int s_number(s_rd_t *r, dmr_val_t **out)
+static int s_number(dmr_reader_t *r, dmr_val_t **out)
 {
     char f[S_TOKEN_SHOWN + 8];
     size_t i = r->pos;
     int neg = r->b[i] == '-';
     i += (size_t)neg;
     if (i >= r->len || !s_is_digit(r->b[i]))
-        return s_fail(r, r->line, "expected a value, found %s",
-                      s_found(r, f, sizeof f));
+        return dmr_reader_fail(r, r->line, "expected a value, found %s",
+                               s_found(r, f, sizeof f));
     if (r->b[i] == '0' && i + 1 < r->len && s_is_digit(r->b[i + 1]))
-        return s_fail(r, r->line,
-                      "expected an integer without leading zeros, found %s",
-                      s_found(r, f, sizeof f));
+        return dmr_reader_fail(
+            r, r->line, "expected an integer without leading zeros, found %s",
+            s_found(r, f, sizeof f));
     uint64_t mag = 0;
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < r->len && s_is_digit(r->b[i]); i++) {
         unsigned d = (unsigned)(r->b[i] - '0');
         if (mag > (limit - d) / 10)
-            return s_fail(r, r->line,
-                          "expected an integer in the 64-bit range, found %s",
-                          s_found(r, f, sizeof f));
+            return dmr_reader_fail(
+                r, r->line, "expected an integer in the 64-bit range, found %s",
+                s_found(r, f, sizeof f));
         mag = mag * 10 + d;
     }
     if (i < r->len && (r->b[i] == '.' || r->b[i] == 'e' || r->b[i] == 'E'))
-        return s_fail(r, r->line,
-                      "expected an integer (fractions and exponents are not "
-                      "supported), found %s",
-                      s_found(r, f, sizeof f));
+        return dmr_reader_fail(
+            r, r->line,
+            "expected an integer (fractions and exponents are not "
+            "supported), found %s",
+            s_found(r, f, sizeof f));
     dmr_val_t *v = dmr_val_new(r->a, DMR_V_INT, r->line);
     v->u.i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
     r->pos = i;
@@ -232,20 +142,20 @@ static int s_number(s_rd_t *r, dmr_val_t **out)
     return 0;
 }
 
-static int s_value(s_rd_t *r, int depth, dmr_val_t **out);
+static int s_value(dmr_reader_t *r, int depth, dmr_val_t **out);
 
 /* An array (close ']') or object (close '}'); the read position is at its
  * opening bracket. */
-static int s_container(s_rd_t *r, int depth, char close, dmr_val_t **out)
+static int s_container(dmr_reader_t *r, int depth, char close, dmr_val_t **out)
 {
     char f[S_TOKEN_SHOWN + 8];
     int obj = close == '}';
     const char *what = obj ? "object" : "array";
     uint32_t open = r->line;
     if (depth >= DMR_JSON_MAX_DEPTH)
-        return s_fail(r, r->line,
-                      "expected at most %d nested levels, found more",
-                      DMR_JSON_MAX_DEPTH);
+        return dmr_reader_fail(r, r->line,
+                               "expected at most %d nested levels, found more",
+                               DMR_JSON_MAX_DEPTH);
     r->pos++;
     size_t base = r->nstk;
     s_skip(r);
@@ -259,21 +169,22 @@ static int s_container(s_rd_t *r, int depth, char close, dmr_val_t **out)
                 goto unclosed;
             if (obj) {
                 if (r->b[r->pos] != '"')
-                    return s_fail(r, r->line,
-                                  "expected a string key in the object "
-                                  "opened on line %u, found %s",
-                                  open, s_found(r, f, sizeof f));
+                    return dmr_reader_fail(
+                        r, r->line,
+                        "expected a string key in the object "
+                        "opened on line %u, found %s",
+                        open, s_found(r, f, sizeof f));
                 int rc = s_string(r, &v);
                 if (rc < 0)
                     return rc;
-                s_push(r, v);
+                dmr_reader_push(r, v);
                 s_skip(r);
                 if (r->pos >= r->len)
                     goto unclosed;
                 if (r->b[r->pos] != ':')
-                    return s_fail(r, r->line,
-                                  "expected ':' after the key, found %s",
-                                  s_found(r, f, sizeof f));
+                    return dmr_reader_fail(
+                        r, r->line, "expected ':' after the key, found %s",
+                        s_found(r, f, sizeof f));
                 r->pos++;
                 s_skip(r);
                 if (r->pos >= r->len)
@@ -282,7 +193,7 @@ static int s_container(s_rd_t *r, int depth, char close, dmr_val_t **out)
             int rc = s_value(r, depth + 1, &v);
             if (rc < 0)
                 return rc;
-            s_push(r, v);
+            dmr_reader_push(r, v);
             s_skip(r);
             if (r->pos >= r->len)
                 goto unclosed;
@@ -291,10 +202,11 @@ static int s_container(s_rd_t *r, int depth, char close, dmr_val_t **out)
                 break;
             if (c != ',') {
                 r->pos--;
-                return s_fail(r, r->line,
-                              "expected ',' or '%c' in the %s opened on line "
-                              "%u, found %s",
-                              close, what, open, s_found(r, f, sizeof f));
+                return dmr_reader_fail(
+                    r, r->line,
+                    "expected ',' or '%c' in the %s opened on line "
+                    "%u, found %s",
+                    close, what, open, s_found(r, f, sizeof f));
             }
         }
     }
@@ -309,14 +221,15 @@ static int s_container(s_rd_t *r, int depth, char close, dmr_val_t **out)
     *out = v;
     return 0;
 unclosed:
-    return s_fail(r, open,
-                  "expected '%c' to close the %s opened here, found end of "
-                  "input",
-                  close, what);
+    return dmr_reader_fail(
+        r, open,
+        "expected '%c' to close the %s opened here, found end of "
+        "input",
+        close, what);
 }
 
 /* The value at the read position (whitespace already skipped). */
-static int s_value(s_rd_t *r, int depth, dmr_val_t **out)
+static int s_value(dmr_reader_t *r, int depth, dmr_val_t **out)
 {
     char f[S_TOKEN_SHOWN + 8];
     static const struct {
@@ -327,7 +240,8 @@ static int s_value(s_rd_t *r, int depth, dmr_val_t **out)
                 {"true", DMR_V_BOOL, 1},
                 {"false", DMR_V_BOOL, 0}};
     if (r->pos >= r->len)
-        return s_fail(r, r->line, "expected a value, found end of input");
+        return dmr_reader_fail(r, r->line,
+                               "expected a value, found end of input");
     char c = r->b[r->pos];
     if (c == '{')
         return s_container(r, depth, '}', out);
@@ -349,20 +263,20 @@ static int s_value(s_rd_t *r, int depth, dmr_val_t **out)
             return 0;
         }
     }
-    return s_fail(r, r->line, "expected a value, found %s",
-                  s_found(r, f, sizeof f));
+    return dmr_reader_fail(r, r->line, "expected a value, found %s",
+                           s_found(r, f, sizeof f));
 }
 
 int dmr_json_read(dmr_arena_t *a, const char *buf, size_t len, size_t *pos,
                   uint32_t *line, dmr_val_t **out, char *err, size_t errlen)
 {
-    s_rd_t r = {.a = a,
-                .b = buf,
-                .len = len,
-                .pos = *pos,
-                .line = *line,
-                .err = err,
-                .errlen = errlen};
+    dmr_reader_t r = {.a = a,
+                      .b = buf,
+                      .len = len,
+                      .pos = *pos,
+                      .line = *line,
+                      .err = err,
+                      .errlen = errlen};
     dmr_val_t *v = NULL;
     int rc = 1;
     s_skip(&r);

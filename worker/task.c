@@ -279,6 +279,24 @@ static int s_counting_next(dmr_values *v, dmr_slice *out)
 
 /* ------------------------------------------------------------------ map */
 
+/* Runs the job's combiner on one key's values; what it emits goes where
+ * mode says (MODE_COMBINE: the run being written; MODE_PRECOMBINE: back
+ * into the combining table). */
+static int s_combine(task_t *t, int mode, uint32_t part, dmr_slice key,
+                     dmr_values *vals)
+{
+    counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_COMBINE_IN]};
+    t->mode = mode;
+    t->cur_part = part;
+    int rc = t->job->combine(&t->pub, key, &cv.base);
+    t->mode = MODE_MAP;
+    if (rc || t->emit_error) {
+        s_set_error(t, "combine returned an error");
+        return t->emit_error ? t->emit_error : DMR_EJOB;
+    }
+    return 0;
+}
+
 static int s_write_group(void *arg, uint32_t part, dmr_slice key,
                          dmr_values *vals)
 {
@@ -286,18 +304,8 @@ static int s_write_group(void *arg, uint32_t part, dmr_slice key,
     t->groups_out++;
     if (s_tick(t))
         s_report_progress(t); /* a long sort must not look hung */
-    if (t->job->combine) {
-        counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_COMBINE_IN]};
-        t->mode = MODE_COMBINE;
-        t->cur_part = part;
-        int rc = t->job->combine(&t->pub, key, &cv.base);
-        t->mode = MODE_MAP;
-        if (rc || t->emit_error) {
-            s_set_error(t, "combine returned an error");
-            return t->emit_error ? t->emit_error : DMR_EJOB;
-        }
-        return 0;
-    }
+    if (t->job->combine)
+        return s_combine(t, MODE_COMBINE, part, key, vals);
     dmr_slice v;
     while (dmr_values_next(vals, &v) > 0) {
         int rc = dmr_run_writer_add(t->rw, part, key, v);
@@ -365,16 +373,7 @@ static int s_precombine(task_t *t, uint32_t g)
     dmr_slice key;
     dmr_values *vals;
     dmr_combtab_take(t->ct, g, &part, &key, &vals);
-    counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_COMBINE_IN]};
-    t->mode = MODE_PRECOMBINE;
-    t->cur_part = part;
-    int rc = t->job->combine(&t->pub, key, &cv.base);
-    t->mode = MODE_MAP;
-    if (rc || t->emit_error) {
-        s_set_error(t, "combine returned an error");
-        return t->emit_error ? t->emit_error : DMR_EJOB;
-    }
-    return 0;
+    return s_combine(t, MODE_PRECOMBINE, part, key, vals);
 }
 
 static int s_table_group(void *arg, uint32_t part, dmr_slice key,
