@@ -50,14 +50,15 @@ static int s_param_u64(const dmr_msg_t *m, const char *key, uint64_t def,
 int dmr_job_new(uint64_t id, const dmr_msg_t *m, int64_t now, dmr_job_t **out,
                 char *err, size_t errlen)
 {
-    uint64_t split_mb, whole, spec, timeout, sort_mb, reduce_mb, level;
+    uint64_t split_mb, whole, spec, timeout, sort_mb, reduce_mb, level, lanes;
     if (s_param_u64(m, "split_mb", 64, 1u << 20, &split_mb, err, errlen) ||
         s_param_u64(m, "whole_files", 0, 1, &whole, err, errlen) ||
         s_param_u64(m, "speculative", 1, 1, &spec, err, errlen) ||
         s_param_u64(m, "task_timeout_ms", 0, 86400000, &timeout, err, errlen) ||
         s_param_u64(m, "sort_mb", 100, 1u << 16, &sort_mb, err, errlen) ||
         s_param_u64(m, "reduce_mb", 100, 1u << 16, &reduce_mb, err, errlen) ||
-        s_param_u64(m, "compress", 1, 9, &level, err, errlen))
+        s_param_u64(m, "compress", 1, 9, &level, err, errlen) ||
+        s_param_u64(m, "fetchers", 4, 64, &lanes, err, errlen))
         return DMR_EINVAL;
     if (split_mb == 0) {
         snprintf(err, errlen, "-D split_mb=0: a split needs at least 1 MiB");
@@ -66,6 +67,10 @@ int dmr_job_new(uint64_t id, const dmr_msg_t *m, int64_t now, dmr_job_t **out,
     if (sort_mb == 0 || reduce_mb == 0) {
         snprintf(err, errlen, "-D %s=0: it needs at least 1 MiB",
                  sort_mb ? "reduce_mb" : "sort_mb");
+        return DMR_EINVAL;
+    }
+    if (lanes == 0) {
+        snprintf(err, errlen, "-D fetchers=0: a reducer needs at least one");
         return DMR_EINVAL;
     }
     if (m->nreduce == 0 || m->nreduce > 100000) {

@@ -1,8 +1,10 @@
 /* fetch.c -- the reducer's side of the shuffle.
  *
- * Sources are grouped by endpoint; each endpoint gets one DEALER and works
- * through its queue of map outputs one piece at a time, so a reply always
- * answers the one request in flight on that socket. */
+ * The map outputs held by one endpoint are dealt round-robin into up to
+ * -D fetchers (default 4) lanes; each lane gets a DEALER of its own and
+ * works through its queue one piece at a time, so a reply always answers
+ * the one request in flight on that socket, while several outputs of one
+ * worker come at once. */
 #include "worker/fetch.h"
 
 #include <errno.h>
@@ -65,6 +67,11 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
     const char *tp = dmr_msg_param(spec, "fetch_timeout_ms");
     if (tp && (dmr_parse_i64(tp, &timeout) != 0 || timeout <= 0))
         timeout = 30000;
+    int64_t lanes = 4;
+    const char *fp = dmr_msg_param(spec, "fetchers");
+    if (fp && (dmr_parse_i64(fp, &lanes) != 0 || lanes < 1 || lanes > 64))
+        lanes = 4;
+    size_t *dealt = dmr_calloc(n ? n : 1, sizeof *dealt); /* per endpoint */
     dmr_fetch_result_t *res = dmr_calloc(n, sizeof *res);
     source_t *src = dmr_calloc(n, sizeof *src);
     size_t nsrc = 0;
@@ -80,13 +87,21 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
             goto out;
         }
         res[i].path = dmr_sprintf("%s/in-%05zu.run", dir, i);
-        size_t s = 0;
-        while (s < nsrc && strcmp(src[s].endpoint, loc->endpoint))
+        /* the first source of this endpoint, and how many it has dealt */
+        size_t first = 0;
+        while (first < nsrc && strcmp(src[first].endpoint, loc->endpoint))
+            first++;
+        size_t lane = first < nsrc ? dealt[first]++ % (size_t)lanes : 0;
+        size_t s = first, k = 0;
+        while (s < nsrc &&
+               (strcmp(src[s].endpoint, loc->endpoint) || k++ != lane))
             s++;
         if (s == nsrc) {
             src[nsrc].endpoint = loc->endpoint;
             src[nsrc].queue = dmr_calloc(n, sizeof(size_t));
             src[nsrc].fd = -1;
+            if (first == nsrc)
+                dealt[nsrc] = 1;
             nsrc++;
         }
         src[s].queue[src[s].nqueue++] = i;
@@ -229,6 +244,7 @@ out:
         free(src[s].queue);
     }
     free(src);
+    free(dealt);
     free(items);
     zmq_ctx_term(zctx);
     if (rc) {

@@ -1,4 +1,5 @@
-# Map-side spills, and reduce-side merge passes. With -D sort_mb=1 every map task's buffer fills many
+# Map-side spills, reduce-side merge passes and parallel fetches. With
+# -D sort_mb=1 every map task's buffer fills many
 # times, each fill is sorted (and combined) into a spill run, and the spills
 # are merged into the one map output; the job's output is the same as
 # without spills and as the reference, for a job with a combiner
@@ -52,6 +53,16 @@ job_output wc-r > got-r
 same got-r want "wordcount merged in passes"
 runs=$(counter reduce_merge_runs 7)
 [ "${runs:-0}" -ge 2 ] || fail "$runs intermediate merge runs with reduce_mb=1"
+
+# One fetch at a time per worker, or many: the same output.
+for f in 1 16; do
+    "$DMR" submit wordcount --input corpus --output "wc-f$f" -R 2 \
+        -D split_mb=1 -D fetchers=$f -q || fail "wordcount with fetchers=$f"
+    job_output "wc-f$f" > "got-f$f"
+    same "got-f$f" want "wordcount with fetchers=$f"
+done
+"$DMR" submit wordcount --input corpus --output bad -D fetchers=0 -q \
+    2> err.txt && fail "fetchers=0 accepted"
 
 # A bad sort_mb is refused at submit.
 "$DMR" submit wordcount --input corpus --output bad -D sort_mb=0 -q \
