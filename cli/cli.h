@@ -20,6 +20,7 @@ int dmr_cmd_cluster(int argc, char **argv);
 int dmr_cmd_fs(int argc, char **argv);
 int dmr_cmd_check(int argc, char **argv);
 int dmr_cmd_history(int argc, char **argv);
+int dmr_cmd_sort(int argc, char **argv);
 
 /* Default state directory of `dmr cluster`. */
 #define DMR_CLUSTER_STATE ".dmr"

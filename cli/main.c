@@ -22,6 +22,8 @@ static const subcmd_t s_cmds[] = {
     {"jobs", dmr_cmd_jobs, "list jobs"},
     {"workers", dmr_cmd_workers, "list workers with their heartbeat age"},
     {"fs", dmr_cmd_fs, "the replicated chunk store: put, get, ls, fsck..."},
+    {"sort", dmr_cmd_sort,
+     "sort 100-byte records (TeraSort): sample, sort, validate"},
     {"check", dmr_cmd_check, "check histories for linearizability"},
     {"history", dmr_cmd_history,
      "validate, describe or convert a history file"},

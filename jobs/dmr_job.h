@@ -110,6 +110,9 @@ static inline dmr_slice dmr_str(const char *s)
  * value (lines joined by '\n'; offset 0, lineno 1). Submit such a job with
  * -D whole_files=1 so that each file is one split. */
 #define DMR_JOB_WHOLE_FILE 0x2u
+/* Reduce output lines are the key's bytes then the value's and '\n', with
+ * no tab between: a job that sorts fixed records writes them unchanged. */
+#define DMR_JOB_RAW_OUTPUT 0x4u
 
 typedef struct {
     uint32_t abi;     /* DMR_JOB_ABI */

@@ -230,13 +230,14 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
         t->ctr[C_COMBINE_OUT]++;
         break;
     case MODE_REDUCE:
+        int raw = (t->job->flags & DMR_JOB_RAW_OUTPUT) != 0;
         if (fwrite(key.ptr, 1, key.len, t->out) != key.len ||
-            fputc('\t', t->out) == EOF ||
+            (!raw && fputc('\t', t->out) == EOF) ||
             fwrite(val.ptr, 1, val.len, t->out) != val.len ||
             fputc('\n', t->out) == EOF)
             rc = DMR_EIO;
         t->ctr[C_RED_OUT_RECORDS]++;
-        t->ctr[C_RED_OUT_BYTES] += key.len + val.len + 2;
+        t->ctr[C_RED_OUT_BYTES] += key.len + val.len + (raw ? 1 : 2);
         break;
     }
     if (rc && !t->emit_error)
