@@ -34,19 +34,18 @@ static const dmr_opt_t s_opts[] = {
     {"reduces", 'R', DMR_OPT_INT, "N", "2",
      "reduce tasks: the output is N files, each a key range", 1, 65537},
     {"sample", 0, DMR_OPT_INT, "N", "0",
-     "keys to sample for the cut points (0: 100 per reduce, at least 1000)",
-     0, 10000000},
+     "keys to sample for the cut points (0: 100 per reduce, at least 1000)", 0,
+     10000000},
     {"validate", 0, DMR_OPT_FLAG, NULL, NULL,
-     "after sorting, check the order and the records against the input", 0,
-     0},
+     "after sorting, check the order and the records against the input", 0, 0},
     {"validate-only", 0, DMR_OPT_FLAG, NULL, NULL,
      "only check DIR (sorted earlier) against the input", 0, 0},
     {"define", 'D', DMR_OPT_LIST, "KEY=VALUE", NULL,
      "job parameter, passed to dmr submit", 0, 0},
     {"overwrite", 0, DMR_OPT_FLAG, NULL, NULL,
      "replace the output of an earlier job in DIR", 0, 0},
-    {"master", 'm', DMR_OPT_STR, "ENDPOINT", NULL, "the master to submit to",
-     0, 0},
+    {"master", 'm', DMR_OPT_STR, "ENDPOINT", NULL, "the master to submit to", 0,
+     0},
     {"quiet", 'q', DMR_OPT_FLAG, NULL, NULL, "no progress output", 0, 0},
 };
 
@@ -73,8 +72,8 @@ static const dmr_cmd_t s_cmd = {
 typedef struct {
     char *name;
     uint64_t size;
-    int fd;              /* local */
-    dmr_dfs_file_t *sf;  /* in the store (one, with chunks) */
+    int fd;             /* local */
+    dmr_dfs_file_t *sf; /* in the store (one, with chunks) */
     size_t nsf;
 } src_t;
 
@@ -156,8 +155,8 @@ static int s_collect(srcs_t *s, const char *const *paths, size_t n, int parts,
                 dmr_input_files_free(files, nfiles);
                 return DMR_EIO;
             }
-            s_add(s, (src_t){dmr_strdup(files[k].path), files[k].size, fd,
-                             NULL, 0});
+            s_add(s, (src_t){dmr_strdup(files[k].path), files[k].size, fd, NULL,
+                             0});
         }
         dmr_input_files_free(files, nfiles);
     }
@@ -284,8 +283,9 @@ static int s_tally(srcs_t *s, int order, tally_t *t, char *err, size_t errlen)
     for (size_t i = 0; i < s->n && rc == 0; i++) {
         src_t *x = &s->v[i];
         if (x->size % REC) {
-            snprintf(err, errlen, "%s: %llu bytes is not a whole number of "
-                                  "100-byte records",
+            snprintf(err, errlen,
+                     "%s: %llu bytes is not a whole number of "
+                     "100-byte records",
                      x->name, (unsigned long long)x->size);
             rc = DMR_ECORRUPT;
             break;
