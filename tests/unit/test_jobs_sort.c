@@ -69,16 +69,15 @@ Test(sortjob, even_cuts_keep_the_key_order)
 Test(sortjob, parsed_cuts_keep_the_key_order)
 {
     /* "5" x10 and "Z" x10 in hex */
-    cr_assert_eq(s_parse_cuts("35353535353535353535,5a5a5a5a5a5a5a5a5a5a"),
-                 0);
+    cr_assert_eq(s_parse_cuts("35353535353535353535,5a5a5a5a5a5a5a5a5a5a"), 0);
     cr_assert_eq(s_ncuts, 2);
     s_check_order(3);
 }
 
 Test(sortjob, bad_cuts_are_refused)
 {
-    cr_assert_eq(s_parse_cuts("5a5a5a5a5a5a5a5a5a5a,35353535353535353535"),
-                 -1, "unsorted");
+    cr_assert_eq(s_parse_cuts("5a5a5a5a5a5a5a5a5a5a,35353535353535353535"), -1,
+                 "unsorted");
     cr_assert_eq(s_parse_cuts("3535"), -1, "short");
     cr_assert_eq(s_parse_cuts("zz353535353535353535"), -1, "not hex");
     cr_assert_eq(s_parse_cuts("35353535353535353535;"), -1, "separator");
