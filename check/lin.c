@@ -68,11 +68,10 @@ struct dmr_lin {
     uint64_t zdone;  /* the same over completed ops only */
     /* finished configurations by (completed set, state): the open sets
      * linearised with them, none a superset of another */
-    uint64_t *gtab; /* slots: tag, state, group + 1, f, window */
+    uint64_t *gtab; /* slots: hash, state, group + 1, f, window */
     size_t ngroups, gcap, gstride;
     group_t *groups;
     size_t gbytes;
-    uint64_t pruned; /* configurations dominated by finished ones */
     /* seen-set: cap slots of stride words each */
     uint64_t *tab;
     size_t nseen, cap, stride;
@@ -117,19 +116,13 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The tag of hash h in a slot: never 0, which marks an empty slot. */
-static uint64_t s_tag(uint64_t h)
-{
-    return h ? h : 1;
-}
-
 static size_t s_bytes(const dmr_lin_t *s)
 {
     return (s->cap * s->stride + s->gcap * s->gstride) * 8 + s->gbytes;
 }
 
 /* Doubles an open-addressing table of cap slots of w words each, keyed by
- * the tag in word 0; 0, or -1 past the memory budget. */
+ * the hash in word 0 (0: empty); 0, or -1 past the memory budget. */
 static int s_grow(dmr_lin_t *s, uint64_t **tab, size_t *cap, size_t w)
 {
     size_t ncap = *cap ? 2 * *cap : 1024;
@@ -183,14 +176,14 @@ static long s_group(dmr_lin_t *s, uint64_t state, int create)
         return -1;
     if (!s->gcap)
         return -1;
-    uint64_t h = s_mix(s->zdone, state), tag = s_tag(h);
+    uint64_t h = s_mix(s->zdone, state); /* never 0: an empty slot */
     size_t mask = s->gcap - 1, w = s->gstride, nw = 1 + s->ww;
     for (size_t j = h & mask;; j = (j + 1) & mask) {
         uint64_t *e = s->gtab + j * w;
         if (!e[0]) {
             if (!create)
                 return -1;
-            e[0] = tag;
+            e[0] = h;
             e[1] = state;
             e[2] = s->ngroups + 1;
             memcpy(e + 3, s->key, nw * 8);
@@ -200,7 +193,7 @@ static long s_group(dmr_lin_t *s, uint64_t state, int create)
             s->gbytes += sizeof *s->groups;
             return (long)s->ngroups++;
         }
-        if (e[0] != tag || e[1] != state)
+        if (e[0] != h || e[1] != state)
             continue;
         size_t k = 0;
         while (k < nw && e[3 + k] == s->key[k])
@@ -275,23 +268,21 @@ static int s_remember(dmr_lin_t *s, uint64_t state)
 {
     if (2 * (s->nseen + 1) > s->cap && s_grow(s, &s->tab, &s->cap, s->stride))
         return -1;
-    uint64_t h = s_mix(s->zhash, state), tag = s_tag(h);
+    uint64_t h = s_mix(s->zhash, state); /* never 0: an empty slot */
     size_t mask = s->cap - 1, w = s->stride, nw = s->kw;
     s_key(s);
     for (size_t j = h & mask;; j = (j + 1) & mask) {
         uint64_t *e = s->tab + j * w;
         if (!e[0]) {
-            if (s->nopen && s_dominated(s, state)) {
-                s->pruned++;
+            if (s->nopen && s_dominated(s, state))
                 return 0;
-            }
-            e[0] = tag;
+            e[0] = h;
             e[1] = state;
             memcpy(e + 2, s->key, nw * 8);
             s->nseen++;
             return 1;
         }
-        if (e[0] != tag || e[1] != state)
+        if (e[0] != h || e[1] != state)
             continue;
         size_t k = 0;
         while (k < nw && e[2 + k] == s->key[k])
