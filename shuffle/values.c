@@ -20,8 +20,13 @@ int dmr_key_compare(dmr_slice a, dmr_slice b)
     return (a.len > b.len) - (a.len < b.len);
 }
 
-uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts)
+uint32_t dmr_hash_partition(uint64_t hash, uint32_t nparts)
 {
     DMR_ASSERT(nparts > 0);
-    return (uint32_t)(dmr_hash64(key.ptr, key.len) % nparts);
+    return (uint32_t)(hash % nparts);
+}
+
+uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts)
+{
+    return dmr_hash_partition(dmr_hash64(key.ptr, key.len), nparts);
 }

@@ -28,5 +28,7 @@ typedef uint32_t (*dmr_part_fn)(dmr_slice key, uint32_t nparts);
 int dmr_key_compare(dmr_slice a, dmr_slice b);
 /* dmr_hash64(key) mod nparts. nparts > 0. */
 uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts);
+/* The same from the key's dmr_hash64, for a caller that has it. */
+uint32_t dmr_hash_partition(uint64_t hash, uint32_t nparts);
 
 #endif

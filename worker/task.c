@@ -191,7 +191,7 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
         uint64_t h =
             t->ct || !t->job->partition ? dmr_hash64(key.ptr, key.len) : 0;
         uint32_t p = t->job->partition ? t->partition(key, t->pub.nreduce)
-                                       : (uint32_t)(h % t->pub.nreduce);
+                                       : dmr_hash_partition(h, t->pub.nreduce);
         if (p >= t->pub.nreduce) {
             char msg[128];
             snprintf(msg, sizeof msg,
