@@ -92,10 +92,11 @@ int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
         while (first < nsrc && strcmp(src[first].endpoint, loc->endpoint))
             first++;
         size_t lane = first < nsrc ? dealt[first]++ % (size_t)lanes : 0;
+        /* the lane-th source of this endpoint, or a new one */
         size_t s = first, k = 0;
-        while (s < nsrc &&
-               (strcmp(src[s].endpoint, loc->endpoint) || k++ != lane))
-            s++;
+        for (; s < nsrc; s++)
+            if (!strcmp(src[s].endpoint, loc->endpoint) && k++ == lane)
+                break;
         if (s == nsrc) {
             src[nsrc].endpoint = loc->endpoint;
             src[nsrc].queue = dmr_calloc(n, sizeof(size_t));
