@@ -64,7 +64,7 @@ static const dmr_cmd_t s_cmd = {
     s_opts,
     sizeof s_opts / sizeof *s_opts,
     0,
-    0};
+    4096};
 
 /* ----------------------------------------------------- reading files */
 
@@ -113,6 +113,8 @@ static int s_store(srcs_t *s, char *err, size_t errlen)
 static int s_collect(srcs_t *s, const char *const *paths, size_t n, int parts,
                      char *err, size_t errlen)
 {
+    const char **local = dmr_calloc(n ? n : 1, sizeof *local);
+    size_t nlocal = 0;
     for (size_t i = 0; i < n; i++) {
         if (!strncmp(paths[i], "dmr:", 4)) {
             dmr_dfs_file_t *f = NULL;
@@ -121,8 +123,10 @@ static int s_collect(srcs_t *s, const char *const *paths, size_t n, int parts,
             if (rc == 0)
                 rc = dmr_dfs_stat(s->d, paths[i] + 4, 1, 1, &f, &nf, NULL, err,
                                   errlen);
-            if (rc)
+            if (rc) {
+                free(local);
                 return rc;
+            }
             for (size_t k = 0; k < nf; k++) {
                 const char *base = strrchr(f[k].path, '/');
                 base = base ? base + 1 : f[k].path;
@@ -137,30 +141,48 @@ static int s_collect(srcs_t *s, const char *const *paths, size_t n, int parts,
             dmr_dfs_files_free(f, nf);
             continue;
         }
-        dmr_input_file_t *files = NULL;
-        size_t nfiles = 0;
-        const char *one[1] = {paths[i]};
-        int rc = dmr_input_expand(one, 1, &files, &nfiles, err, errlen);
-        if (rc)
-            return rc;
-        for (size_t k = 0; k < nfiles; k++) {
-            const char *base = strrchr(files[k].path, '/');
-            base = base ? base + 1 : files[k].path;
-            if (parts && strncmp(base, "part-", 5))
-                continue;
-            int fd = open(files[k].path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-                snprintf(err, errlen, "cannot open %s: %s", files[k].path,
-                         strerror(errno));
-                dmr_input_files_free(files, nfiles);
-                return DMR_EIO;
-            }
-            s_add(s, (src_t){dmr_strdup(files[k].path), files[k].size, fd, NULL,
-                             0});
-        }
-        dmr_input_files_free(files, nfiles);
+        local[nlocal++] = paths[i];
     }
+    /* Local paths expand as dmr submit expands them: in one list, each
+     * file once. */
+    dmr_input_file_t *files = NULL;
+    size_t nfiles = 0;
+    int rc = nlocal
+                 ? dmr_input_expand(local, nlocal, &files, &nfiles, err, errlen)
+                 : 0;
+    free(local);
+    for (size_t k = 0; rc == 0 && k < nfiles; k++) {
+        const char *base = strrchr(files[k].path, '/');
+        base = base ? base + 1 : files[k].path;
+        if (parts && strncmp(base, "part-", 5))
+            continue;
+        int fd = open(files[k].path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open %s: %s", files[k].path,
+                     strerror(errno));
+            rc = DMR_EIO;
+            break;
+        }
+        s_add(s,
+              (src_t){dmr_strdup(files[k].path), files[k].size, fd, NULL, 0});
+    }
+    dmr_input_files_free(files, nfiles);
+    if (rc)
+        return rc;
     qsort(s->v, s->n, sizeof *s->v, s_src_cmp);
+    /* a store file named twice counts once */
+    size_t kept = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (kept && !strcmp(s->v[kept - 1].name, s->v[i].name)) {
+            free(s->v[i].name);
+            if (s->v[i].fd >= 0)
+                close(s->v[i].fd);
+            dmr_dfs_files_free(s->v[i].sf, s->v[i].nsf);
+            continue;
+        }
+        s->v[kept++] = s->v[i];
+    }
+    s->n = kept;
     return 0;
 }
 
@@ -378,12 +400,17 @@ int dmr_cmd_sort(int argc, char **argv)
     srcs_t src = {.master = master};
     char *cuts = NULL;
     code = 2;
+    /* the paths after --input's first are positional, as for submit */
+    size_t npaths = in->nlist + a.npos;
+    const char **paths = dmr_calloc(npaths + 1, sizeof *paths);
+    for (size_t i = 0; i < npaths; i++)
+        paths[i] = i < in->nlist ? in->list[i] : a.pos[i - in->nlist];
     if (!in->nlist || !output) {
         fprintf(stderr, "dmr sort: --input PATH and --output DIR are "
                         "required\n");
         goto out;
     }
-    if (s_collect(&src, in->list, in->nlist, 0, err, sizeof err)) {
+    if (s_collect(&src, paths, npaths, 0, err, sizeof err)) {
         fprintf(stderr, "dmr sort: %s\n", err);
         goto out;
     }
@@ -404,7 +431,7 @@ int dmr_cmd_sort(int argc, char **argv)
     }
     /* dmr submit sort --input ... --output DIR -R N -D cuts=... [...] */
     const dmr_optval_t *defs = dmr_args_get(&s_cmd, &a, "define");
-    size_t max = 16 + in->nlist + 2 * defs->nlist;
+    size_t max = 16 + npaths + 2 * defs->nlist;
     const char **av = dmr_calloc(max + 1, sizeof *av);
     char rs[32];
     snprintf(rs, sizeof rs, "%zu", r);
@@ -430,13 +457,14 @@ int dmr_cmd_sort(int argc, char **argv)
         av[n++] = master;
     }
     av[n++] = "--input";
-    for (size_t i = 0; i < in->nlist; i++)
-        av[n++] = in->list[i];
+    for (size_t i = 0; i < npaths; i++)
+        av[n++] = paths[i];
     code = dmr_cmd_submit((int)n, (char **)av);
     free(av);
     if (code == 0 && dmr_args_get(&s_cmd, &a, "validate")->num)
         code = s_validate(&src, output, master);
 out:
+    free(paths);
     free(cuts);
     s_srcs_free(&src);
     dmr_args_free(&a);

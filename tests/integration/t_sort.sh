@@ -17,6 +17,9 @@ same got want "sorted records"
 for p in out/part-*; do
     [ "$(wc -c < "$p")" -gt 3000000 ] || fail "$p holds $(wc -c < "$p") bytes"
 done
+# A file named twice is one input, as for dmr submit.
+"$DMR" sort --input in in/part-00001.txt --output out --validate-only \
+    > v1.txt || fail "an input named twice: $(cat v1.txt)"
 # A damaged part: out of order, and not the input's records.
 printf 'x' | dd of=out/part-00002 bs=1 seek=700 conv=notrunc 2> /dev/null
 "$DMR" sort --input in --output out --validate-only > v2.txt &&
