@@ -311,7 +311,7 @@ static int s_follow(dmr_client_t *c, uint64_t id, int quiet)
 {
     int tty = isatty(2) && !quiet;
     char last[256] = "";
-    int64_t last_ok = dmr_now_ms();
+    int64_t last_ok = dmr_now_ms(), started = last_ok;
     uint64_t next_event = 0;
     int silent = 0;
     for (;;) {
@@ -377,7 +377,10 @@ static int s_follow(dmr_client_t *c, uint64_t id, int quiet)
             return ok ? 0 : 1;
         }
         dmr_msg_clear(&info);
-        usleep(100000);
+        /* often at first, so that a short job's end is seen at once;
+         * then less, up to ten times a second */
+        int64_t ms = 10 + (dmr_now_ms() - started) / 100;
+        usleep((useconds_t)(ms < 100 ? ms : 100) * 1000);
     }
 }
 

@@ -28,6 +28,14 @@ void *dmr_calloc(size_t count, size_t size)
     return p;
 }
 
+void *dmr_aligned_alloc(size_t align, size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, align, n ? n : align) != 0)
+        s_oom(n);
+    return p;
+}
+
 void *dmr_realloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

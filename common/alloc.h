@@ -11,6 +11,9 @@
 void *dmr_malloc(size_t n);
 void *dmr_calloc(size_t count, size_t size);
 void *dmr_realloc(void *p, size_t n);
+/* n bytes at a multiple of align (a power of two, at least
+ * sizeof(void *)); free() them. */
+void *dmr_aligned_alloc(size_t align, size_t n);
 char *dmr_strdup(const char *s);
 /* Copies n bytes of s and NUL-terminates the copy. */
 char *dmr_strndup(const char *s, size_t n);

@@ -40,8 +40,9 @@ int dmr_pread_all(int fd, void *p, size_t n, uint64_t off);
 void dmr_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* 64-bit hash of bytes (FNV-1a, then a final avalanche). Stable across
- * machines and versions: the default partitioner depends on it. */
+/* 64-bit hash of bytes (eight at a time, then a final avalanche). The
+ * same on every machine, whatever its byte order: the default partitioner
+ * depends on it, and every worker of a job must agree. */
 uint64_t dmr_hash64(const void *p, size_t n);
 
 /* SHA-256 of data, as 64 lowercase hex characters plus NUL in hex. */

@@ -113,6 +113,13 @@ static inline dmr_slice dmr_str(const char *s)
 /* Reduce output lines are the key's bytes then the value's and '\n', with
  * no tab between: a job that sorts fixed records writes them unchanged. */
 #define DMR_JOB_RAW_OUTPUT 0x4u
+/* combine adds values that are unsigned decimal integers of up to 64 bits
+ * and emits the sum in decimal, as word count's does. dmr may then combine
+ * map output itself, keeping one binary count per key as a hand-written
+ * counter would, instead of calling combine on gathered values; a value
+ * that is not such a number fails the task, naming the key. combine must
+ * still be given: reduce-side and final combining use it. */
+#define DMR_JOB_COMBINE_SUM 0x8u
 
 typedef struct {
     uint32_t abi;     /* DMR_JOB_ABI */

@@ -5,7 +5,7 @@
  * emits (word, "1") per occurrence; combine and reduce sum the decimal
  * counts of a word and emit (word, total) in decimal. Because combine and
  * reduce are the same sum, combining zero or more times gives the same
- * result.
+ * result, and DMR_JOB_COMBINE_SUM lets dmr count map output natively.
  *
  *     dmr submit wordcount INPUT... -o OUT
  *
@@ -85,5 +85,5 @@ static int s_sum(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
     return dmr_emit(ctx, key, out);
 }
 
-DMR_JOB_DEFINE(.name = "wordcount", .map = s_map, .combine = s_sum,
-               .reduce = s_sum);
+DMR_JOB_DEFINE(.name = "wordcount", .flags = DMR_JOB_COMBINE_SUM, .map = s_map,
+               .combine = s_sum, .reduce = s_sum);

@@ -1,21 +1,50 @@
 /* combtab.c -- the map-side combining table (combtab.h).
  *
- * Groups live in the slots of an open-addressing table keyed by a hash of
- * (part, key), so finding one touches one slot. A group's values are an
- * array of slices, in a block that doubles as it fills (a few values for
- * a rare key, more for a common one); taking them for the combiner gives
- * the group a fresh block. Blocks and the bytes of keys and values are
- * appended to chunks that never move. */
+ * Groups live in the slots of an open-addressing table (linear probing)
+ * keyed by a hash of (part, key). A slot is one cache line: the hash, the
+ * key inline (or, past KEY_INLINE bytes, a pointer to it) and a small
+ * area of values, each a length byte and its bytes. Values that do not
+ * fit there go to the group's out-of-line array (an s_ovf), a block of
+ * slices that doubles as it fills; taking the values for the combiner
+ * gives the group a fresh block. Blocks, long keys and out-of-line value
+ * bytes are appended to chunks that never move until the table is
+ * emptied. */
 #include "shuffle/combtab.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/alloc.h"
+#include "common/error.h"
 #include "common/util.h"
 
-#define NIL UINT32_MAX
 #define CHUNK (1u << 20)
+#define KEY_INLINE 24
+#define VAL_INLINE 18
+/* A group with values out of line is combined once it holds this many
+ * (or twice what its last combine left, if more). */
+#define COMBINE_AT 16
+/* Pairs queued by put before they are added, and the value bytes a
+ * queued pair may have (pairs with a longer value, or a key longer than
+ * KEY_INLINE, are added at once). */
+#define QUEUE 16
+#define QVAL 16
+
+typedef struct {
+    uint64_t hash; /* 0: an empty slot */
+    uint32_t part, klen;
+    union {
+        char in[KEY_INLINE]; /* klen <= KEY_INLINE */
+        const char *out;     /* in a chunk */
+    } key;
+    uint32_t ovf;  /* 1 + index of the group's s_ovf, or 0 */
+    uint8_t nin;   /* values in vin */
+    uint8_t vused; /* bytes of vin in use */
+    char vin[VAL_INLINE];
+} s_slot;
+
+_Static_assert(sizeof(s_slot) == 64, "a slot is one cache line");
 
 typedef struct {
     const char *p;
@@ -23,33 +52,77 @@ typedef struct {
 } s_val;
 
 typedef struct {
-    uint64_t hash; /* 0: an empty slot */
-    const char *key;
-    uint32_t klen, part;
-    s_val *vals;  /* the block, in a chunk */
-    uint32_t n;   /* values held */
-    uint32_t cap; /* of the block */
-} s_group;
+    s_val *v; /* the block, in a chunk */
+    uint32_t n, cap;
+    uint32_t limit; /* combine when the group holds this many values */
+} s_ovf;
 
+/* A key looked up: its table hash and, if it is short enough to be
+ * inline, its bytes zero-padded to KEY_INLINE, which compare with a slot's
+ * (zero-padded too) as three words. */
+typedef struct {
+    uint64_t h;
+    uint32_t part, klen;
+    const char *key;
+    uint64_t pad[KEY_INLINE / 8];
+} s_probe;
+
+/* A queued pair: its probe (key inline) and value. */
+typedef struct {
+    s_probe p;
+    uint32_t vlen;
+    char val[QVAL];
+} s_queued;
+
+/* The values handed to a combiner or to drain's callback: the inline ones
+ * (copied, since what the combiner emits goes back into the slot), then
+ * the block's. A summing table's one value is its count in decimal, in
+ * the same form (a length byte, then the digits). */
 typedef struct {
     dmr_values vals; /* must be first */
+    char in[24];
+    uint32_t inpos, inused;
     const s_val *v;
     uint32_t i, n;
 } s_iter;
 
+/* A group in drain's order: its part, then its key's first 16 bytes as
+ * two big-endian numbers (zero-padded) and its length, which order most
+ * keys without a look at the slot. */
+typedef struct {
+    uint64_t p0, p1;
+    uint32_t part, slot, klen;
+} s_ent;
+
 struct dmr_combtab {
+    s_slot *slots; /* capslots, a power of two, cache-line aligned */
+    size_t ngroups, capslots;
+    s_ovf *ovfs;
+    size_t novfs, capovfs;
     char **chunks; /* every chunk allocated; [0, cur] in use */
     size_t nchunks, cur, used;
     char **bigs; /* records over a quarter chunk */
     size_t nbigs, big_bytes;
-    s_group *slots; /* capslots a power of two */
-    size_t ngroups, capslots;
+    s_queued q[QUEUE];
+    unsigned qhead, qn;
+    dmr_combtab_full_fn full;
+    void *arg;
+    int sum; /* a summing table: vin holds a uint64_t count */
     s_iter it;
+    s_ent *order; /* drain's */
+    size_t caporder;
 };
 
 static int s_iter_next(dmr_values *self, dmr_slice *out)
 {
     s_iter *it = (s_iter *)self;
+    if (it->inpos < it->inused) {
+        uint32_t len = (unsigned char)it->in[it->inpos];
+        out->ptr = it->in + it->inpos + 1;
+        out->len = len;
+        it->inpos += 1 + len;
+        return 1;
+    }
     if (it->i == it->n)
         return 0;
     out->ptr = it->v[it->i].p;
@@ -58,12 +131,41 @@ static int s_iter_next(dmr_values *self, dmr_slice *out)
     return 1;
 }
 
-dmr_combtab_t *dmr_combtab_new(void)
+#define HUGE_PAGE (2u << 20)
+
+/* n empty slots. A table of megabytes is looked up at random, so each
+ * lookup would also miss the TLB with 4 KiB pages; it asks for huge
+ * pages where the kernel gives them on request. */
+static s_slot *s_slots_new(size_t n)
+{
+    size_t bytes = n * sizeof(s_slot);
+    s_slot *s;
+    if (bytes >= HUGE_PAGE) {
+        s = dmr_aligned_alloc(HUGE_PAGE, bytes);
+#ifdef MADV_HUGEPAGE
+        madvise(s, bytes, MADV_HUGEPAGE);
+#endif
+    } else {
+        s = dmr_aligned_alloc(64, bytes);
+    }
+    memset(s, 0, bytes);
+    return s;
+}
+
+dmr_combtab_t *dmr_combtab_new(dmr_combtab_full_fn full, void *arg)
 {
     dmr_combtab_t *t = dmr_calloc(1, sizeof *t);
-    t->capslots = 1024;
-    t->slots = dmr_calloc(t->capslots, sizeof *t->slots);
-    t->it.vals.next = s_iter_next;
+    t->capslots = 1024; /* as s_clear leaves it */
+    t->slots = s_slots_new(t->capslots);
+    t->full = full;
+    t->arg = arg;
+    return t;
+}
+
+dmr_combtab_t *dmr_combtab_new_sum(void)
+{
+    dmr_combtab_t *t = dmr_combtab_new(NULL, NULL);
+    t->sum = 1;
     return t;
 }
 
@@ -99,10 +201,21 @@ static char *s_alloc_aligned(dmr_combtab_t *t, size_t n)
     return s_alloc(t, n);
 }
 
+static const char *s_key(const s_slot *g)
+{
+    return g->klen <= KEY_INLINE ? g->key.in : g->key.out;
+}
+
+/* The table's hash of (part, key); never 0, which marks an empty slot. */
+static uint64_t s_mix(uint64_t hash, uint32_t part)
+{
+    return (hash ^ (part * 0x9e3779b97f4a7c15ull)) | 1;
+}
+
 static void s_grow_slots(dmr_combtab_t *t)
 {
     size_t cap = 2 * t->capslots;
-    s_group *g = dmr_calloc(cap, sizeof *g);
+    s_slot *g = s_slots_new(cap);
     for (size_t i = 0; i < t->capslots; i++) {
         if (!t->slots[i].hash)
             continue;
@@ -116,86 +229,312 @@ static void s_grow_slots(dmr_combtab_t *t)
     t->capslots = cap;
 }
 
-/* Whether group c holds key (of hash h) in part: the hash first, then
- * the bytes, compared inline (keys are short). */
-static int s_is(const s_group *c, uint64_t h, uint32_t part, dmr_slice key)
-{
-    if (c->hash != h || c->part != part || c->klen != key.len)
-        return 0;
-    const unsigned char *a = (const unsigned char *)c->key;
-    const unsigned char *b = (const unsigned char *)key.ptr;
-    size_t i = 0;
-    for (; i + 8 <= key.len; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return 0;
-    }
-    for (; i < key.len; i++)
-        if (a[i] != b[i])
-            return 0;
-    return 1;
-}
-
-size_t dmr_combtab_add(dmr_combtab_t *t, uint64_t hash, uint32_t part,
-                       dmr_slice key, dmr_slice val, uint32_t *group)
+static void s_probe_init(s_probe *p, uint64_t hash, uint32_t part,
+                         dmr_slice key)
 {
     DMR_ASSERT(key.len <= UINT32_MAX);
-    uint64_t h = (hash ^ (part * 0x9e3779b97f4a7c15ull)) | 1; /* never 0 */
-    if (2 * (t->ngroups + 1) > t->capslots)
-        s_grow_slots(t);
-    size_t mask = t->capslots - 1, j = h & mask;
-    s_group *g;
-    for (;; j = (j + 1) & mask) {
-        g = &t->slots[j];
-        if (!g->hash) {
-            char *k = s_alloc(t, key.len);
-            if (key.len)
-                memcpy(k, key.ptr, key.len);
-            *g = (s_group){h, k, (uint32_t)key.len, part, NULL, 0, 0};
-            t->ngroups++;
-            break;
+    p->h = s_mix(hash, part);
+    p->part = part;
+    p->klen = (uint32_t)key.len;
+    p->key = key.ptr;
+    if (key.len <= KEY_INLINE) {
+        /* copied in pieces of fixed size, which compile to moves */
+        char *d = (char *)p->pad;
+        const char *k = key.ptr;
+        size_t n = key.len, i = 0;
+        memset(p->pad, 0, sizeof p->pad);
+        for (; i + 8 <= n; i += 8)
+            memcpy(d + i, k + i, 8);
+        if (n - i >= 4) {
+            memcpy(d + i, k + i, 4);
+            i += 4;
         }
-        if (s_is(g, h, part, key))
-            break;
+        if (n - i >= 2) {
+            memcpy(d + i, k + i, 2);
+            i += 2;
+        }
+        if (n - i)
+            d[i] = k[i];
+        p->key = d;
     }
-    if (g->n == g->cap) {
-        uint32_t cap = g->cap ? 2 * g->cap : 2;
+}
+
+/* Whether slot c holds p's key and part: the hash first, then the key,
+ * as three words when inline. */
+static int s_is(const s_slot *c, const s_probe *p)
+{
+    if (c->hash != p->h || c->part != p->part || c->klen != p->klen)
+        return 0;
+    if (p->klen > KEY_INLINE)
+        return !memcmp(c->key.out, p->key, p->klen);
+    uint64_t w[KEY_INLINE / 8];
+    memcpy(w, c->key.in, sizeof w);
+    return ((w[0] ^ p->pad[0]) | (w[1] ^ p->pad[1]) | (w[2] ^ p->pad[2])) == 0;
+}
+
+/* The slot of p's (part, key), made if it is new. */
+static uint32_t s_find(dmr_combtab_t *t, const s_probe *p)
+{
+    if (4 * (t->ngroups + 1) > 3 * t->capslots) /* load 3/4 at most */
+        s_grow_slots(t);
+    size_t mask = t->capslots - 1, j = p->h & mask;
+    for (;; j = (j + 1) & mask) {
+        s_slot *g = &t->slots[j];
+        if (!g->hash) {
+            g->hash = p->h;
+            g->part = p->part;
+            g->klen = p->klen;
+            if (p->klen <= KEY_INLINE) {
+                memcpy(g->key.in, p->pad, KEY_INLINE);
+            } else {
+                char *k = s_alloc(t, p->klen);
+                memcpy(k, p->key, p->klen);
+                g->key.out = k;
+            }
+            t->ngroups++;
+            return (uint32_t)j;
+        }
+        if (s_is(g, p))
+            return (uint32_t)j;
+    }
+}
+
+static s_ovf *s_ovf_of(dmr_combtab_t *t, s_slot *g)
+{
+    if (!g->ovf) {
+        if (t->novfs == t->capovfs) {
+            t->capovfs = t->capovfs ? 2 * t->capovfs : 64;
+            t->ovfs = dmr_realloc(t->ovfs, t->capovfs * sizeof *t->ovfs);
+        }
+        t->ovfs[t->novfs] = (s_ovf){NULL, 0, 0, COMBINE_AT};
+        g->ovf = (uint32_t)++t->novfs;
+    }
+    return &t->ovfs[g->ovf - 1];
+}
+
+/* A whole decimal count in *n: 0, or DMR_EINVAL. */
+static int s_count(dmr_slice v, uint64_t *n)
+{
+    unsigned d;
+    if (v.len == 1 && (d = (unsigned char)v.ptr[0] - (unsigned)'0') <= 9) {
+        *n = d; /* the common case: a count of one */
+        return 0;
+    }
+    if (v.len == 0)
+        return DMR_EINVAL;
+    uint64_t x = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        d = (unsigned char)v.ptr[i] - (unsigned)'0';
+        if (d > 9 || x > (UINT64_MAX - d) / 10)
+            return DMR_EINVAL;
+        x = x * 10 + d;
+    }
+    *n = x;
+    return 0;
+}
+
+/* Adds n to a summing table's group g: 0, or DMR_ETOOBIG. */
+static int s_add_count(s_slot *g, uint64_t n)
+{
+    uint64_t c;
+    memcpy(&c, g->vin, sizeof c);
+    if (g->nin && c > UINT64_MAX - n)
+        return DMR_ETOOBIG;
+    c = g->nin ? c + n : n;
+    memcpy(g->vin, &c, sizeof c);
+    g->nin = 1;
+    return 0;
+}
+
+/* Adds val to group g; returns whether g should now be combined. */
+static int s_add_val(dmr_combtab_t *t, s_slot *g, dmr_slice val)
+{
+    size_t need = 1 + val.len;
+    if (val.len < VAL_INLINE && g->vused + need <= VAL_INLINE) {
+        g->vin[g->vused] = (char)val.len;
+        if (val.len)
+            memcpy(g->vin + g->vused + 1, val.ptr, val.len);
+        g->vused = (uint8_t)(g->vused + need);
+        g->nin++;
+        if (!g->ovf) /* full when another value like this one won't fit */
+            return g->nin >= 2 && g->vused + need > VAL_INLINE;
+        const s_ovf *o = &t->ovfs[g->ovf - 1];
+        return o->n + g->nin >= o->limit;
+    }
+    s_ovf *o = s_ovf_of(t, g);
+    if (o->n == o->cap) {
+        uint32_t cap = o->cap ? 2 * o->cap : 4;
         s_val *nv = (s_val *)s_alloc_aligned(t, cap * sizeof *nv);
-        if (g->n)
-            memcpy(nv, g->vals, g->n * sizeof *nv);
-        g->vals = nv;
-        g->cap = cap;
+        if (o->n)
+            memcpy(nv, o->v, o->n * sizeof *nv);
+        o->v = nv;
+        o->cap = cap;
     }
     char *v = s_alloc(t, val.len);
     if (val.len)
         memcpy(v, val.ptr, val.len);
-    g->vals[g->n] = (s_val){v, val.len};
-    *group = (uint32_t)j;
-    return ++g->n;
+    o->v[o->n++] = (s_val){v, val.len};
+    return o->n + g->nin >= o->limit;
+}
+
+/* Adds val (for a summing table, the count n) under p. */
+static int s_add(dmr_combtab_t *t, const s_probe *p, dmr_slice val, uint64_t n,
+                 uint32_t *group)
+{
+    uint32_t j = s_find(t, p); /* may move the slots */
+    *group = j;
+    if (t->sum)
+        return s_add_count(&t->slots[j], n);
+    return s_add_val(t, &t->slots[j], val);
+}
+
+int dmr_combtab_add(dmr_combtab_t *t, uint64_t hash, uint32_t part,
+                    dmr_slice key, dmr_slice val, uint32_t *group)
+{
+    uint64_t n = 0;
+    if (t->sum && s_count(val, &n) != 0)
+        return DMR_EINVAL;
+    s_probe p;
+    s_probe_init(&p, hash, part, key);
+    return s_add(t, &p, val, n, group);
+}
+
+int dmr_combtab_add_to(dmr_combtab_t *t, uint32_t gi, dmr_slice key,
+                       dmr_slice val)
+{
+    s_slot *g = &t->slots[gi];
+    DMR_ASSERT(!t->sum);
+    s_probe p;
+    s_probe_init(&p, 0, g->part, key);
+    p.h = g->hash;
+    if (!s_is(g, &p))
+        return -1;
+    s_add_val(t, g, val);
+    return 0;
+}
+
+/* Adds a pair and calls full if its group asks for it. */
+static int s_add_full(dmr_combtab_t *t, const s_probe *p, dmr_slice val,
+                      uint64_t n)
+{
+    uint32_t g;
+    int rc = s_add(t, p, val, n, &g);
+    return rc == 1 ? t->full(t->arg, g) : rc;
+}
+
+/* Adds the oldest queued pair. */
+static int s_pop(dmr_combtab_t *t)
+{
+    s_queued *e = &t->q[t->qhead];
+    t->qhead = (t->qhead + 1) % QUEUE;
+    t->qn--;
+    uint64_t n = 0;
+    if (t->sum) /* put queued the count itself */
+        memcpy(&n, e->val, sizeof n);
+    e->p.key = (const char *)e->p.pad;
+    return s_add_full(t, &e->p, (dmr_slice){e->val, e->vlen}, n);
+}
+
+int dmr_combtab_put(dmr_combtab_t *t, uint64_t hash, uint32_t part,
+                    dmr_slice key, dmr_slice val)
+{
+    int rc = 0;
+    uint64_t n = 0;
+    if (t->sum) { /* queue the count, checked now while the key is known */
+        if (s_count(val, &n) != 0)
+            return DMR_EINVAL;
+        val = (dmr_slice){(const char *)&n, sizeof n};
+    }
+    if (key.len > KEY_INLINE || val.len > QVAL) {
+        /* added at once, after what waits: values keep their order */
+        if ((rc = dmr_combtab_sync(t)) != 0)
+            return rc;
+        s_probe p;
+        s_probe_init(&p, hash, part, key);
+        return s_add_full(t, &p, val, n);
+    }
+    if (t->qn == QUEUE)
+        rc = s_pop(t);
+    s_queued *e = &t->q[(t->qhead + t->qn++) % QUEUE];
+    s_probe_init(&e->p, hash, part, key);
+    __builtin_prefetch(&t->slots[e->p.h & (t->capslots - 1)], 1);
+    e->vlen = (uint32_t)val.len;
+    if (val.len)
+        memcpy(e->val, val.ptr, val.len);
+    return rc;
+}
+
+int dmr_combtab_sync(dmr_combtab_t *t)
+{
+    int rc = 0;
+    while (t->qn && rc == 0)
+        rc = s_pop(t);
+    return rc;
+}
+
+/* Points the table's iterator at group g's values. */
+static dmr_values *s_values(dmr_combtab_t *t, const s_slot *g)
+{
+    s_iter *it = &t->it;
+    it->vals.next = s_iter_next;
+    it->inpos = 0;
+    if (t->sum) {
+        uint64_t c;
+        memcpy(&c, g->vin, sizeof c);
+        char digits[20];
+        size_t i = sizeof digits;
+        do {
+            digits[--i] = (char)('0' + c % 10);
+            c /= 10;
+        } while (c > 0);
+        it->in[0] = (char)(sizeof digits - i);
+        memcpy(it->in + 1, digits + i, sizeof digits - i);
+        it->inused = (uint32_t)(1 + sizeof digits - i);
+        it->v = NULL;
+        it->i = it->n = 0;
+        return &it->vals;
+    }
+    memcpy(it->in, g->vin, VAL_INLINE); /* a constant size: two moves */
+    it->inused = g->vused;
+    const s_ovf *o = g->ovf ? &t->ovfs[g->ovf - 1] : NULL;
+    it->v = o ? o->v : NULL;
+    it->i = 0;
+    it->n = o ? o->n : 0;
+    return &it->vals;
 }
 
 void dmr_combtab_take(dmr_combtab_t *t, uint32_t gi, uint32_t *part,
                       dmr_slice *key, dmr_values **vals)
 {
-    s_group *g = &t->slots[gi];
+    s_slot *g = &t->slots[gi];
     *part = g->part;
-    *key = (dmr_slice){g->key, g->klen};
-    t->it.v = g->vals;
-    t->it.i = 0;
-    t->it.n = g->n;
-    *vals = &t->it.vals;
-    /* a fresh block: what the combiner emits must not overwrite what it
-     * reads */
-    g->vals = NULL;
-    g->n = g->cap = 0;
+    *key = (dmr_slice){s_key(g), g->klen};
+    *vals = s_values(t, g);
+    /* a fresh start: what the combiner emits must not overwrite what it
+     * reads (the inline values were copied; the block is left behind) */
+    g->nin = g->vused = 0;
+    if (g->ovf) {
+        s_ovf *o = &t->ovfs[g->ovf - 1];
+        o->v = NULL;
+        o->n = o->cap = 0;
+    }
+}
+
+void dmr_combtab_combined(dmr_combtab_t *t, uint32_t gi)
+{
+    const s_slot *g = &t->slots[gi];
+    if (!g->ovf)
+        return;
+    s_ovf *o = &t->ovfs[g->ovf - 1];
+    uint32_t now = o->n + g->nin;
+    o->limit = now > COMBINE_AT / 2 ? 2 * now : COMBINE_AT;
 }
 
 size_t dmr_combtab_bytes(const dmr_combtab_t *t)
 {
     size_t chunks = t->nchunks ? t->cur * (size_t)CHUNK + t->used : 0;
-    return chunks + t->big_bytes + t->capslots * sizeof(s_group);
+    return chunks + t->big_bytes + t->capslots * sizeof(s_slot) +
+           t->capovfs * sizeof(s_ovf);
 }
 
 size_t dmr_combtab_groups(const dmr_combtab_t *t)
@@ -203,24 +542,148 @@ size_t dmr_combtab_groups(const dmr_combtab_t *t)
     return t->ngroups;
 }
 
-int dmr_combtab_flush(dmr_combtab_t *t, dmr_group_fn fn, void *arg)
+/* 8 bytes from p (zero-padded past n) as a big-endian number. */
+static uint64_t s_be(const char *p, size_t n)
 {
-    int rc = 0;
-    for (size_t gi = 0; gi < t->capslots && rc == 0; gi++) {
-        s_group *g = &t->slots[gi];
-        if (!g->n)
-            continue;
-        s_iter it = {{s_iter_next}, g->vals, 0, g->n};
-        rc = fn(arg, g->part, (dmr_slice){g->key, g->klen}, &it.vals);
+    unsigned char b[8] = {0};
+    memcpy(b, p, n < 8 ? n : 8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
+/* The default order (dmr_key_compare within a part) of two groups. */
+static int s_before(const dmr_combtab_t *t, const s_ent *a, const s_ent *b)
+{
+    if (a->part != b->part)
+        return a->part < b->part;
+    if (a->p0 != b->p0)
+        return a->p0 < b->p0;
+    if (a->p1 != b->p1)
+        return a->p1 < b->p1;
+    if (a->klen <= 16 || b->klen <= 16) /* the padding decides: shorter */
+        return a->klen < b->klen;
+    const s_slot *x = &t->slots[a->slot], *y = &t->slots[b->slot];
+    return dmr_key_compare((dmr_slice){s_key(x) + 16, x->klen - 16},
+                           (dmr_slice){s_key(y) + 16, y->klen - 16}) < 0;
+}
+
+/* Sorts e[0..n) by s_before: quicksort, median of three, insertion sort
+ * for short ranges; recursing into the smaller side. */
+static void s_sort(const dmr_combtab_t *t, s_ent *e, size_t n)
+{
+    while (n > 16) {
+        s_ent *a = &e[0], *m = &e[n / 2], *z = &e[n - 1], tmp;
+#define SWAP(x, y) (tmp = *(x), *(x) = *(y), *(y) = tmp)
+        if (s_before(t, m, a))
+            SWAP(m, a);
+        if (s_before(t, z, m)) {
+            SWAP(z, m);
+            if (s_before(t, m, a))
+                SWAP(m, a);
+        }
+        s_ent pivot = *m;
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (s_before(t, &e[i], &pivot))
+                i++;
+            while (s_before(t, &pivot, &e[j]))
+                j--;
+            if (i >= j)
+                break;
+            SWAP(&e[i], &e[j]);
+            i++;
+            j--;
+        }
+#undef SWAP
+        /* [0, j] <= pivot <= [j + 1, n) */
+        size_t left = j + 1;
+        if (left < n - left) {
+            s_sort(t, e, left);
+            e += left;
+            n -= left;
+        } else {
+            s_sort(t, e + left, n - left);
+            n = left;
+        }
     }
+    for (size_t i = 1; i < n; i++) {
+        s_ent x = e[i];
+        size_t j = i;
+        for (; j > 0 && s_before(t, &x, &e[j - 1]); j--)
+            e[j] = e[j - 1];
+        e[j] = x;
+    }
+}
+
+typedef struct {
+    const dmr_combtab_t *t;
+    dmr_cmp_fn cmp;
+} s_order_ctx;
+
+/* A job's own order, for qsort_r. */
+static int s_order(const void *pa, const void *pb, void *arg)
+{
+    const s_ent *a = pa, *b = pb;
+    const s_order_ctx *c = arg;
+    if (a->part != b->part)
+        return a->part < b->part ? -1 : 1;
+    const s_slot *x = &c->t->slots[a->slot], *y = &c->t->slots[b->slot];
+    return c->cmp((dmr_slice){s_key(x), x->klen},
+                  (dmr_slice){s_key(y), y->klen});
+}
+
+/* Empties the table, keeping its allocations. */
+static void s_clear(dmr_combtab_t *t)
+{
     t->ngroups = 0;
+    t->novfs = 0;
     t->cur = 0;
     t->used = 0;
     for (size_t i = 0; i < t->nbigs; i++)
         free(t->bigs[i]);
     t->nbigs = 0;
     t->big_bytes = 0;
-    memset(t->slots, 0, t->capslots * sizeof *t->slots);
+    /* back to a small table: a spill must leave room in the buffer */
+    free(t->slots);
+    t->capslots = 1024;
+    t->slots = s_slots_new(t->capslots);
+}
+
+int dmr_combtab_drain(dmr_combtab_t *t, dmr_cmp_fn cmp, dmr_group_fn fn,
+                      void *arg)
+{
+    int rc = dmr_combtab_sync(t);
+    size_t n = 0;
+    if (t->ngroups > t->caporder) {
+        free(t->order);
+        t->caporder = t->ngroups;
+        t->order = dmr_malloc(t->caporder * sizeof *t->order);
+    }
+    for (size_t i = 0; i < t->capslots && rc == 0; i++) {
+        const s_slot *g = &t->slots[i];
+        if (!g->hash ||
+            (!g->nin && (!g->ovf || !t->ovfs[g->ovf - 1].n))) /* taken */
+            continue;
+        const char *k = s_key(g);
+        t->order[n++] = (s_ent){s_be(k, g->klen),
+                                g->klen > 8 ? s_be(k + 8, g->klen - 8) : 0,
+                                g->part, (uint32_t)i, g->klen};
+    }
+    s_order_ctx ctx = {t, cmp};
+    if (rc == 0 && cmp)
+        qsort_r(t->order, n, sizeof *t->order, s_order, &ctx);
+    else if (rc == 0)
+        s_sort(t, t->order, n);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* the slots are visited out of order: ask for one ahead */
+        if (i + 8 < n)
+            __builtin_prefetch(&t->slots[t->order[i + 8].slot]);
+        const s_slot *g = &t->slots[t->order[i].slot];
+        rc = fn(arg, g->part, (dmr_slice){s_key(g), g->klen}, s_values(t, g));
+    }
+    s_clear(t);
     return rc;
 }
 
@@ -235,6 +698,8 @@ void dmr_combtab_destroy(dmr_combtab_t **tp)
     for (size_t i = 0; i < t->nbigs; i++)
         free(t->bigs[i]);
     free(t->bigs);
+    free(t->ovfs);
+    free(t->order);
     free(t->slots);
     free(t);
     *tp = NULL;

@@ -18,6 +18,7 @@
 #include "shuffle/merge.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -27,12 +28,15 @@ typedef struct {
     dmr_run_reader_t *r; /* NULL once exhausted */
     dmr_slice key;       /* current record, valid while in the heap */
     dmr_slice val;
+    uint64_t pfx; /* default order: key's first 8 bytes, big-endian */
 } s_input;
 
 struct dmr_merge {
     dmr_values vals; /* must be first: the iterator handed to callers */
     dmr_cmp_fn cmp;
-    s_input *in; /* inputs, in the order added */
+    int dflt;      /* cmp is dmr_key_compare: key prefixes decide first */
+    uint64_t gpfx; /* the group key's prefix, when dflt */
+    s_input *in;   /* inputs, in the order added */
     size_t nin, capin;
     size_t *heap; /* indices into in[] of inputs with a record */
     size_t nheap;
@@ -46,9 +50,26 @@ struct dmr_merge {
     uint64_t spent; /* bytes of the inputs already exhausted */
 };
 
+/* A key's first 8 bytes, zero-padded, as a big-endian number: keys with
+ * different prefixes compare as their prefixes do under dmr_key_compare
+ * (a zero pad only ties, and ties go to the full compare). */
+static uint64_t s_prefix(dmr_slice k)
+{
+    unsigned char b[8] = {0};
+    if (k.len)
+        memcpy(b, k.ptr, k.len < 8 ? k.len : 8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
 static int s_less(const dmr_merge_t *m, size_t a, size_t b)
 {
-    int c = m->cmp(m->in[a].key, m->in[b].key);
+    const s_input *x = &m->in[a], *y = &m->in[b];
+    if (m->dflt && x->pfx != y->pfx)
+        return x->pfx < y->pfx;
+    int c = m->cmp(x->key, y->key);
     return c != 0 ? c < 0 : a < b;
 }
 
@@ -76,6 +97,8 @@ static int s_advance(dmr_merge_t *m, size_t i)
 {
     s_input *in = &m->in[i];
     int rc = dmr_run_reader_next(in->r, &in->key, &in->val);
+    if (rc == 1 && m->dflt)
+        in->pfx = s_prefix(in->key);
     if (rc == 0) {
         m->spent += dmr_run_reader_consumed(in->r);
         dmr_run_reader_destroy(&in->r);
@@ -133,7 +156,7 @@ static int s_values_next(dmr_values *self, dmr_slice *out)
     s_input *top = &m->in[m->heap[0]];
     if (!m->fresh) {
         dmr_slice gk = {m->key.data, m->key.len};
-        if (m->cmp(top->key, gk) != 0)
+        if ((m->dflt && top->pfx != m->gpfx) || m->cmp(top->key, gk) != 0)
             goto end;
     }
     m->fresh = 0;
@@ -150,6 +173,7 @@ dmr_merge_t *dmr_merge_new(dmr_cmp_fn cmp)
     dmr_merge_t *m = dmr_calloc(1, sizeof *m);
     m->vals.next = s_values_next;
     m->cmp = cmp ? cmp : dmr_key_compare;
+    m->dflt = m->cmp == dmr_key_compare;
     m->bad = -1;
     return m;
 }
@@ -201,6 +225,7 @@ int dmr_merge_next(dmr_merge_t *m, dmr_slice *key, dmr_values **vals)
     s_input *top = &m->in[m->heap[0]];
     dmr_buf_clear(&m->key);
     dmr_buf_append(&m->key, top->key.ptr, top->key.len);
+    m->gpfx = top->pfx;
     m->in_group = 1;
     m->fresh = 1;
     *key = (dmr_slice){m->key.data, m->key.len};

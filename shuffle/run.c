@@ -21,8 +21,8 @@
  *   |   4 | u32    | raw: payload bytes after decompression, 1..MAX     |
  *   |   8 | u32    | stored: payload bytes in the file, 1..MAX          |
  *   |  12 | u32    | CRC32 (zlib) of bytes 4..11, 16..19, then payload  |
- *   |  16 | u8     | codec: 0 stored (stored == raw), 1 zlib (RFC 1950, |
- *   |     |        |   as compress2() writes it)                        |
+ *   |  16 | u8     | codec: 0 stored (stored == raw), 1 deflate (raw,   |
+ *   |     |        |   RFC 1951: the CRC above already guards it)       |
  *   |  17 | 3      | reserved, zero                                     |
  *   |  20 | stored | payload                                            |
  *   MAX is DMR_RUN_BLOCK_MAX.
@@ -95,7 +95,7 @@
 #define S_FOOTER 24
 #define S_REC_MIN 5 /* 0x92 + two empty bin8 */
 #define S_CODEC_STORED 0
-#define S_CODEC_ZLIB 1
+#define S_CODEC_DEFLATE 1
 #define S_WBUF_SIZE (1024 * 1024)
 #define S_RBUF_SIZE (128 * 1024)
 
@@ -250,7 +250,7 @@ static int s_flush_block(dmr_run_writer_t *w)
         if (zrc == Z_STREAM_END && w->zs.total_out < raw) {
             payload = w->zbuf;
             stored = (uint32_t)w->zs.total_out;
-            codec = S_CODEC_ZLIB;
+            codec = S_CODEC_DEFLATE;
         }
     }
 
@@ -323,7 +323,10 @@ int dmr_run_writer_open(const char *path, uint32_t nparts, int level,
     if (level > 0) {
         w->zs.zalloc = s_zalloc;
         w->zs.zfree = s_zfree;
-        int zrc = deflateInit(&w->zs, level);
+        /* raw deflate: a zlib wrapper's Adler-32 would repeat the
+         * block's CRC32 at a cost */
+        int zrc = deflateInit2(&w->zs, level, Z_DEFLATED, -MAX_WBITS, 8,
+                               Z_DEFAULT_STRATEGY);
         DMR_ASSERT(zrc == Z_OK);
         w->zs_live = 1;
     }
@@ -619,7 +622,7 @@ static int s_load_block(dmr_run_reader_t *r)
         raw == 0 || raw > DMR_RUN_BLOCK_MAX || stored == 0 ||
         stored > DMR_RUN_BLOCK_MAX ||
         (codec == S_CODEC_STORED && stored != raw) ||
-        (codec != S_CODEC_STORED && codec != S_CODEC_ZLIB))
+        (codec != S_CODEC_STORED && codec != S_CODEC_DEFLATE))
         return DMR_ECORRUPT;
     rc = s_fill(r, S_BLOCK_HDR + (size_t)stored);
     if (rc != 0)
@@ -636,7 +639,7 @@ static int s_load_block(dmr_run_reader_t *r)
         if (!r->zs_live) {
             r->zs.zalloc = s_zalloc;
             r->zs.zfree = s_zfree;
-            int zrc = inflateInit(&r->zs);
+            int zrc = inflateInit2(&r->zs, -MAX_WBITS);
             DMR_ASSERT(zrc == Z_OK);
             r->zs_live = 1;
         }

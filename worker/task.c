@@ -45,10 +45,6 @@
  * table, and what it emits goes back there. */
 enum { MODE_MAP, MODE_COMBINE, MODE_PRECOMBINE, MODE_REDUCE };
 
-/* A key's values in the combining table are combined once this many have
- * gathered. */
-#define COMBINE_AT 16
-
 enum {
     C_MAP_IN_RECORDS,
     C_MAP_IN_BYTES,
@@ -86,6 +82,7 @@ typedef struct {
     dmr_sortbuf_t *sb;
     dmr_run_writer_t *rw;
     uint32_t cur_part;
+    uint32_t cur_group; /* MODE_PRECOMBINE: the table's group */
     FILE *out;
     int emit_error;
     char *error;
@@ -102,13 +99,12 @@ typedef struct {
     char **spills;
     size_t nspills;
     dmr_combtab_t *ct; /* jobs with a combiner: pairs gather here first */
+    int sum;           /* ct sums counts itself (DMR_JOB_COMBINE_SUM) */
 } task_t;
 
 #define REPORT_MS 200
 
 static int s_spill(task_t *t);
-static int s_precombine(task_t *t, uint32_t group);
-static int s_flush_table(task_t *t);
 
 /* ------------------------------------------------------------- reporting */
 
@@ -181,6 +177,21 @@ static void s_set_error(task_t *t, const char *msg)
 
 /* ---------------------------------------------------------- job services */
 
+/* Why a summing table refused a pair (DMR_JOB_COMBINE_SUM). */
+static void s_sum_error(task_t *t, int rc, dmr_slice key, dmr_slice val)
+{
+    char *msg =
+        rc == DMR_EINVAL
+            ? dmr_sprintf("the job says its values are decimal counts "
+                          "(DMR_JOB_COMBINE_SUM), but map emitted \"%.*s\" "
+                          "for key \"%.*s\"",
+                          (int)(val.len < 40 ? val.len : 40), val.ptr,
+                          (int)(key.len < 80 ? key.len : 80), key.ptr)
+            : dmr_sprintf("a key's count passes 64 bits (DMR_JOB_COMBINE_SUM)");
+    s_set_error(t, msg);
+    free(msg);
+}
+
 static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
 {
     task_t *t = (task_t *)ctx;
@@ -205,12 +216,15 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
         t->ctr[C_MAP_OUT_RECORDS]++;
         t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
         if (t->ct) {
-            uint32_t g;
-            if (dmr_combtab_add(t->ct, h, p, key, val, &g) >= COMBINE_AT)
-                rc = s_precombine(t, g);
-            /* the table takes half the buffer, the sort buffer the rest */
-            if (rc == 0 && dmr_combtab_bytes(t->ct) >= t->sort_bytes / 2)
-                rc = s_flush_table(t);
+            rc = dmr_combtab_put(t->ct, h, p, key, val);
+            if (rc && !t->error)
+                s_sum_error(t, rc, key, val);
+            t->ctr[C_COMBINE_IN] += t->sum;
+            /* the table grows by a slot at most per pair: a look every
+             * 64 pairs keeps it within the buffer closely enough */
+            if (rc == 0 && (t->ctr[C_MAP_OUT_RECORDS] & 63) == 0 &&
+                dmr_combtab_bytes(t->ct) >= t->sort_bytes)
+                rc = s_spill(t);
             break;
         }
         dmr_sortbuf_add(t->sb, p, key, val);
@@ -218,13 +232,14 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
             rc = s_spill(t);
         break;
     }
-    case MODE_PRECOMBINE: {
-        uint32_t g;
-        dmr_combtab_add(t->ct, dmr_hash64(key.ptr, key.len), t->cur_part, key,
-                        val, &g);
+    case MODE_PRECOMBINE:
+        if (dmr_combtab_add_to(t->ct, t->cur_group, key, val) != 0) {
+            s_set_error(t, "combine emitted a key other than the one it "
+                           "was given");
+            rc = DMR_EJOB;
+        }
         t->ctr[C_COMBINE_OUT]++;
         break;
-    }
     case MODE_COMBINE:
         rc = dmr_run_writer_add(t->rw, t->cur_part, key, val);
         t->ctr[C_COMBINE_OUT]++;
@@ -335,8 +350,27 @@ static int s_level(task_t *t)
     return (int)level;
 }
 
-/* Sorts the buffer into a new spill run (through the combiner) and empties
- * it: map memory stays within sort_mb whatever the split holds. */
+/* Writes what the map has buffered (the combining table or the sort
+ * buffer) to t->rw in (partition, key) order, through the combiner, and
+ * empties it. */
+static int s_drain(task_t *t)
+{
+    if (t->ct) {
+        int rc = dmr_combtab_sync(t->ct);
+        if (rc) {
+            if (t->sum)
+                s_sum_error(t, rc, (dmr_slice){"", 0}, (dmr_slice){"", 0});
+            return rc;
+        }
+        t->ctr[C_SPILLED] += dmr_combtab_groups(t->ct);
+        return dmr_combtab_drain(t->ct, t->job->compare, s_write_group, t);
+    }
+    t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
+    return dmr_sortbuf_drain(t->sb, s_write_group, t);
+}
+
+/* Writes the buffer to a new spill run and empties it: map memory stays
+ * within sort_mb whatever the split holds. */
 static int s_spill(task_t *t)
 {
     char *path = dmr_sprintf("%s.%zu", t->spill_base, t->nspills);
@@ -344,9 +378,8 @@ static int s_spill(task_t *t)
     int rc = dmr_run_writer_open(path, t->pub.nreduce, s_level(t), &t->rw);
     if (rc == 0) {
         dmr_run_writer_nosync(t->rw);
-        t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
         t->phase = "spill";
-        rc = dmr_sortbuf_drain(t->sb, s_write_group, t);
+        rc = s_drain(t);
         if (rc == 0)
             rc = dmr_run_writer_finish(t->rw);
     }
@@ -366,36 +399,19 @@ static int s_spill(task_t *t)
     return 0;
 }
 
-/* Runs the combiner over the values group g has gathered in the table;
- * what it emits goes back into the group. */
-static int s_precombine(task_t *t, uint32_t g)
+/* The combining table's full callback: runs the combiner over the values
+ * group g has gathered; what it emits goes back into the group. */
+static int s_precombine(void *arg, uint32_t g)
 {
+    task_t *t = arg;
     uint32_t part;
     dmr_slice key;
     dmr_values *vals;
     dmr_combtab_take(t->ct, g, &part, &key, &vals);
-    return s_combine(t, MODE_PRECOMBINE, part, key, vals);
-}
-
-static int s_table_group(void *arg, uint32_t part, dmr_slice key,
-                         dmr_values *vals)
-{
-    task_t *t = arg;
-    dmr_slice v;
-    int rc = 0;
-    while (rc == 0 && dmr_values_next(vals, &v) > 0) {
-        dmr_sortbuf_add(t->sb, part, key, v);
-        if (dmr_sortbuf_bytes(t->sb) >= t->sort_bytes)
-            rc = s_spill(t);
-    }
+    t->cur_group = g;
+    int rc = s_combine(t, MODE_PRECOMBINE, part, key, vals);
+    dmr_combtab_combined(t->ct, g);
     return rc;
-}
-
-/* Moves the combining table's pairs into the sort buffer (which spills as
- * it fills) and empties the table. */
-static int s_flush_table(task_t *t)
-{
-    return dmr_combtab_flush(t->ct, s_table_group, t);
 }
 
 static void s_spills_remove(task_t *t)
@@ -552,9 +568,13 @@ static int s_run_map(task_t *t, const char *data_dir)
         free(msg);
         return rc;
     }
-    t->sb = dmr_sortbuf_new(t->pub.nreduce, t->job->compare);
-    if (t->job->combine)
-        t->ct = dmr_combtab_new();
+    t->sum = t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM);
+    if (t->sum)
+        t->ct = dmr_combtab_new_sum();
+    else if (t->job->combine)
+        t->ct = dmr_combtab_new(s_precombine, t);
+    else
+        t->sb = dmr_sortbuf_new(t->pub.nreduce, t->job->compare);
     t->sort_bytes = (size_t)s_param_mb(t, "sort_mb", 100) << 20;
     final = dmr_task_map_output(data_dir, s->job, s->task, s->attempt);
     tmp = dmr_sprintf("%s.tmp", final);
@@ -614,25 +634,30 @@ static int s_run_map(task_t *t, const char *data_dir)
             goto out;
         }
     }
-    if (t->ct && (rc = s_flush_table(t)) != 0)
+    if (t->ct && (rc = dmr_combtab_sync(t->ct)) != 0) {
+        if (t->sum)
+            s_sum_error(t, rc, (dmr_slice){"", 0}, (dmr_slice){"", 0});
         goto out;
+    }
     /* What is still buffered joins the spills, if there are any. */
-    if (t->nspills && dmr_sortbuf_count(t->sb) && (rc = s_spill(t)) != 0)
+    if (t->nspills &&
+        (t->ct ? dmr_combtab_groups(t->ct) : dmr_sortbuf_count(t->sb)) &&
+        (rc = s_spill(t)) != 0)
         goto out;
     rc = dmr_run_writer_open(tmp, t->pub.nreduce, s_level(t), &t->rw);
     if (rc) {
         s_set_error(t, "cannot create the map output file");
         goto out;
     }
+    /* Not fsynced: a map output is only ever needed again while its worker
+     * lives, and one lost with its machine is made again by re-running the
+     * map. A torn file after a crash fails its CRCs when fetched, which
+     * re-runs the map too. */
+    dmr_run_writer_nosync(t->rw);
     t->ppm = 1000000;
     t->phase = "sort";
     s_report_progress(t);
-    if (t->nspills) {
-        rc = s_merge_spills(t);
-    } else {
-        t->ctr[C_SPILLED] += dmr_sortbuf_count(t->sb);
-        rc = dmr_sortbuf_drain(t->sb, s_write_group, t);
-    }
+    rc = t->nspills ? s_merge_spills(t) : s_drain(t);
     if (rc == 0)
         rc = dmr_run_writer_finish(t->rw);
     if (rc == 0 && rename(tmp, final) != 0)

@@ -14,3 +14,62 @@ awk '{ if (length($0) > 80) l++; else s++ } END {print "long\t" l; print "short\
 job_output out > got
 same got want "linelengths output"
 ls .dmr/worker-*/cache/*.so > /dev/null 2>&1 || fail "no worker cached the object"
+
+# A job that declares DMR_JOB_COMBINE_SUM is counted by dmr itself on the
+# map side: counts of more than one digit add up, and a value that is not a
+# count fails the job with an error naming the key.
+cat > sumjob.c <<'JOB'
+#include <string.h>
+#include "dmr_job.h"
+/* Each line "KEY N" counts N for KEY. */
+static int s_map(dmr_ctx *ctx, const dmr_record *in)
+{
+    const char *sp = memchr(in->value.ptr, ' ', in->value.len);
+    if (!sp)
+        return 0;
+    dmr_slice k = {in->value.ptr, (size_t)(sp - in->value.ptr)};
+    dmr_slice v = {sp + 1, in->value.len - (size_t)(sp + 1 - in->value.ptr)};
+    return dmr_emit(ctx, k, v);
+}
+static int s_sum(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
+{
+    unsigned long long t = 0;
+    dmr_slice v;
+    while (dmr_next(ctx, vals, &v)) {
+        unsigned long long n = 0;
+        for (size_t i = 0; i < v.len; i++) {
+            if (v.ptr[i] < '0' || v.ptr[i] > '9') {
+                dmr_fail(ctx, "not a count");
+                return -1;
+            }
+            n = n * 10 + (unsigned)(v.ptr[i] - '0');
+        }
+        t += n;
+    }
+    char d[24];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + t % 10);
+    while ((t /= 10) > 0);
+    return dmr_emit(ctx, key, (dmr_slice){d + i, sizeof d - i});
+}
+DMR_JOB_DEFINE(.name = "sumjob", .flags = DMR_JOB_COMBINE_SUM, .map = s_map,
+               .combine = s_sum, .reduce = s_sum);
+JOB
+cc -std=c11 -O2 -shared -fPIC -I "$REPO/jobs" -o sumjob.so sumjob.c ||
+    fail "building the summing job"
+awk 'BEGIN {for (i = 0; i < 20000; i++) print "k" (i * 7919) % 301, (i % 13) * 97}' \
+    > counts.txt
+"$DMR" submit ./sumjob.so --input counts.txt --output sums -R 3 -q ||
+    fail "submit the summing job"
+awk '{ s[$1] += $2 } END { for (k in s) print k "\t" s[k] }' counts.txt |
+    sort > want
+job_output sums > got
+same got want "summing job output"
+printf 'a 1\nb 2\nbad x7\n' > badcount.txt
+if "$DMR" submit ./sumjob.so --input badcount.txt --output badsums -q \
+    > submit.out 2>&1; then
+    fail "a job that emits a non-count under DMR_JOB_COMBINE_SUM succeeded"
+fi
+grep -q 'map emitted "x7" for key "bad"' submit.out ||
+    fail "the error does not name the value and key: $(cat submit.out)"

@@ -714,11 +714,26 @@ Test(run, bad_record_framing_is_corrupt_even_with_a_good_crc)
     cr_assert_eq(s_read_block(path, 2, 7, rec, 7, &n), DMR_ECORRUPT);
     cr_assert_eq(s_read_block(path, 0, 0, rec, 0, &n), DMR_ECORRUPT);
 
-    /* Deflated blocks: the raw length must match exactly, and nothing may
-     * follow the zlib stream. */
+    /* Deflated blocks (raw deflate): the raw length must match exactly,
+     * and nothing may follow the deflate stream. */
     unsigned char z[64];
-    uLongf zlen = sizeof z;
-    cr_assert_eq(compress2(z, &zlen, (const Bytef *)rec, 7, 6), Z_OK);
+    z_stream zs = {0};
+    cr_assert_eq(
+        deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+        Z_OK);
+    zs.next_in = (Bytef *)rec;
+    zs.avail_in = 7;
+    zs.next_out = z;
+    zs.avail_out = sizeof z - 1;
+    cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    uLongf zlen = zs.total_out;
+    deflateEnd(&zs);
+    /* a zlib-wrapped stream is not what the codec means */
+    unsigned char zw[64];
+    uLongf zwlen = sizeof zw;
+    cr_assert_eq(compress2(zw, &zwlen, (const Bytef *)rec, 7, 6), Z_OK);
+    cr_assert_eq(s_read_block(path, 1, 7, zw, (uint32_t)zwlen, &n),
+                 DMR_ECORRUPT);
     cr_assert_eq(s_read_block(path, 1, 7, z, (uint32_t)zlen, &n), 0);
     cr_assert_eq(n, 1);
     cr_assert_eq(s_read_block(path, 1, 8, z, (uint32_t)zlen, &n), DMR_ECORRUPT);
