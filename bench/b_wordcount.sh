@@ -338,7 +338,7 @@ row dmr-wcref wcref
 row pipeline pipe
 say "dmr phases (medians): map phase $(median "$W/dmr.map") ms (submit -> last map attempt done), reduce attempt $(median "$W/dmr.red") ms"
 say "(cpu: dmr = master + workers with their task processes; dmr-wcref = one process; pipeline = tr + sort + uniq;"
-say " dmr's wall time includes up to 100 ms of dmr submit's status polling)"
+say " dmr's wall time includes dmr submit's status polling: every 10 ms at first, slowing to every 100 ms)"
 if [ -n "$SCALE" ]; then
     one=""
     say ""

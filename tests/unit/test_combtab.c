@@ -250,7 +250,8 @@ static int s_sum_group(void *arg, uint32_t part, dmr_slice key,
         b[v.len] = 0;
         sum += strtoul(b, NULL, 10);
     }
-    char k[32];
+    char k[128];
+    cr_assert_lt(key.len, sizeof k);
     memcpy(k, key.ptr, key.len);
     k[key.len] = 0;
     unsigned long i = strtoul(k + 1, NULL, 10);
