@@ -542,17 +542,6 @@ size_t dmr_combtab_groups(const dmr_combtab_t *t)
     return t->ngroups;
 }
 
-/* 8 bytes from p (zero-padded past n) as a big-endian number. */
-static uint64_t s_be(const char *p, size_t n)
-{
-    unsigned char b[8] = {0};
-    memcpy(b, p, n < 8 ? n : 8);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | b[i];
-    return v;
-}
-
 /* The default order (dmr_key_compare within a part) of two groups. */
 static int s_before(const dmr_combtab_t *t, const s_ent *a, const s_ent *b)
 {
@@ -667,9 +656,10 @@ int dmr_combtab_drain(dmr_combtab_t *t, dmr_cmp_fn cmp, dmr_group_fn fn,
             (!g->nin && (!g->ovf || !t->ovfs[g->ovf - 1].n))) /* taken */
             continue;
         const char *k = s_key(g);
-        t->order[n++] = (s_ent){s_be(k, g->klen),
-                                g->klen > 8 ? s_be(k + 8, g->klen - 8) : 0,
-                                g->part, (uint32_t)i, g->klen};
+        t->order[n++] =
+            (s_ent){dmr_key_prefix(k, g->klen),
+                    g->klen > 8 ? dmr_key_prefix(k + 8, g->klen - 8) : 0,
+                    g->part, (uint32_t)i, g->klen};
     }
     s_order_ctx ctx = {t, cmp};
     if (rc == 0 && cmp)

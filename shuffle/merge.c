@@ -18,7 +18,6 @@
 #include "shuffle/merge.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -49,20 +48,6 @@ struct dmr_merge {
     long bad;       /* the input whose reader failed, or -1 */
     uint64_t spent; /* bytes of the inputs already exhausted */
 };
-
-/* A key's first 8 bytes, zero-padded, as a big-endian number: keys with
- * different prefixes compare as their prefixes do under dmr_key_compare
- * (a zero pad only ties, and ties go to the full compare). */
-static uint64_t s_prefix(dmr_slice k)
-{
-    unsigned char b[8] = {0};
-    if (k.len)
-        memcpy(b, k.ptr, k.len < 8 ? k.len : 8);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | b[i];
-    return v;
-}
 
 static int s_less(const dmr_merge_t *m, size_t a, size_t b)
 {
@@ -98,7 +83,7 @@ static int s_advance(dmr_merge_t *m, size_t i)
     s_input *in = &m->in[i];
     int rc = dmr_run_reader_next(in->r, &in->key, &in->val);
     if (rc == 1 && m->dflt)
-        in->pfx = s_prefix(in->key);
+        in->pfx = dmr_key_prefix(in->key.ptr, in->key.len);
     if (rc == 0) {
         m->spent += dmr_run_reader_consumed(in->r);
         dmr_run_reader_destroy(&in->r);

@@ -76,12 +76,7 @@ static dmr_slice s_key(const dmr_sortbuf_t *sb, const s_entry *e)
 /* Key bytes [d, d+8) as a big-endian integer, zero-padded. */
 static uint64_t s_chunk(const char *key, uint32_t klen, uint32_t d)
 {
-    const unsigned char *k = (const unsigned char *)key;
-    uint32_t n = klen - d < 8 ? klen - d : 8;
-    uint64_t c = 0;
-    for (uint32_t i = 0; i < n; i++)
-        c |= (uint64_t)k[d + i] << (56 - 8 * i);
-    return c;
+    return dmr_key_prefix(key + d, klen - d);
 }
 
 /* Key bytes left after d, capped at 9 ("more than a chunk"). */

@@ -26,6 +26,18 @@ typedef uint32_t (*dmr_part_fn)(dmr_slice key, uint32_t nparts);
 
 /* Bytewise (memcmp) order; a proper prefix sorts first. */
 int dmr_key_compare(dmr_slice a, dmr_slice b);
+
+/* Up to 8 bytes at p (n of them; zero-padded past n) as a big-endian
+ * number. Keys whose prefixes differ compare under dmr_key_compare as
+ * these numbers do; equal prefixes decide nothing. */
+static inline uint64_t dmr_key_prefix(const char *p, size_t n)
+{
+    const unsigned char *k = (const unsigned char *)p;
+    uint64_t c = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        c |= (uint64_t)k[i] << (56 - 8 * i);
+    return c;
+}
 /* dmr_hash64(key) mod nparts. nparts > 0. */
 uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts);
 /* The same from the key's dmr_hash64, for a caller that has it. */
