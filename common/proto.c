@@ -289,6 +289,14 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_CHUNK_REPORT] = {"CHUNK_REPORT", B(F_WID) | B(F_INC), B(F_ITEMS),
                               0},
     [DMR_MSG_JNL_WORKER] = {"JNL_WORKER", B(F_WID) | B(F_NAME), 0, 0},
+    [DMR_MSG_MAP_QUERY] = {"MAP_QUERY",
+                           B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_WID) |
+                               B(F_OFF),
+                           0, 0},
+    [DMR_MSG_MAP_LOCS] = {"MAP_LOCS",
+                          B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_STATE) |
+                              B(F_OFF) | B(F_TOTAL),
+                          B(F_ITEMS), 0},
 };
 
 /* An empty blob is still "present" for a required BIN; track it by the

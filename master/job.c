@@ -162,6 +162,7 @@ void dmr_job_destroy(dmr_job_t **jp)
         free(job->events[i].text);
     free(job->events);
     free(job->wstats);
+    free(job->map_log);
     dmr_input_files_free(job->files, job->nfiles);
     free(job->counters);
     free(job->params);
@@ -225,13 +226,48 @@ static dmr_task_t *s_pick(dmr_task_t *tasks, uint32_t n, const char *wid,
     return NULL;
 }
 
+int dmr_job_map_waits(const dmr_job_t *job)
+{
+    for (uint32_t i = 0; i < job->nmap; i++)
+        if (job->maps[i].state == DMR_TASK_IDLE)
+            return 1;
+    return 0;
+}
+
+/* A reduce never takes a slot while a map waits for one, even a map that
+ * would not run on wid: maps are what every reduce waits for. */
 dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others)
 {
     if (job->state != DMR_JOB_RUNNING)
         return NULL;
-    if (job->maps_done < job->nmap)
+    if (dmr_job_map_waits(job))
         return s_pick(job->maps, job->nmap, wid, others);
     return s_pick(job->reduces, job->nreduce, wid, others);
+}
+
+/* Since a reduce is offered only while no map waits, a reduce stopped
+ * here stays idle until every map has a slot again; each call stops one
+ * attempt still fetching, so the scheduler, calling it while a map finds
+ * no slot, ends with the map placed or no such attempt left. */
+dmr_attempt_t *dmr_job_preempt(dmr_job_t *job, uint32_t others, int all_barred,
+                               dmr_task_t **task, dmr_task_t **map)
+{
+    dmr_attempt_t *victim = NULL;
+    for (uint32_t i = 0; i < job->nreduce; i++) {
+        dmr_task_t *t = &job->reduces[i];
+        for (size_t k = 0; k < t->natt; k++) {
+            dmr_attempt_t *a = &t->att[k];
+            if (a->state != DMR_ATT_RUNNING ||
+                (a->phase[0] && strcmp(a->phase, "fetch") != 0) ||
+                (victim && a->start_ms < victim->start_ms) ||
+                (!all_barred && dmr_job_blacklisted(job, a->wid)))
+                continue;
+            dmr_task_t *m = s_pick(job->maps, job->nmap, a->wid, others);
+            if (m)
+                victim = a, *task = t, *map = m;
+        }
+    }
+    return victim;
 }
 
 uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid,
@@ -253,6 +289,15 @@ uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid,
 dmr_attempt_t *dmr_task_attempt(dmr_task_t *t, uint32_t n)
 {
     return (n >= 1 && n <= t->natt) ? &t->att[n - 1] : NULL;
+}
+
+int64_t dmr_job_work_began(const dmr_job_t *job, const dmr_task_t *t,
+                           const dmr_attempt_t *a, int64_t until)
+{
+    if (t->kind == DMR_TASK_REDUCE && a->start_ms < job->maps_end_ms &&
+        job->maps_end_ms <= until)
+        return job->maps_end_ms;
+    return a->start_ms;
 }
 
 int dmr_task_running(const dmr_task_t *t)
@@ -290,6 +335,11 @@ int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
             t->out_endpoint = dmr_strdup(endpoint ? endpoint : "");
             t->out_att = n;
             job->maps_done++;
+            job->map_log = dmr_realloc(job->map_log, (job->nmap_log + 1) *
+                                                         sizeof *job->map_log);
+            job->map_log[job->nmap_log++] = t->index;
+            if (job->maps_done == job->nmap)
+                job->maps_end_ms = now;
         } else {
             job->reduces_done++;
         }
@@ -333,6 +383,38 @@ void dmr_job_map_output_lost(dmr_job_t *job, dmr_task_t *t, const char *why)
     t->out_wid[0] = '\0';
     t->out_att = 0;
     job->maps_done--;
+}
+
+static void s_map_loc(const dmr_task_t *t, dmr_msg_t *it)
+{
+    dmr_msg_init(it, DMR_MSG_MAP_LOC);
+    it->task = t->index;
+    it->attempt = t->out_att;
+    it->endpoint = t->out_endpoint;
+    it->wid = t->out_wid;
+}
+
+size_t dmr_job_done_maps(const dmr_job_t *job, dmr_msg_t *items)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < job->nmap; i++)
+        if (job->maps[i].state == DMR_TASK_DONE)
+            s_map_loc(&job->maps[i], &items[n++]);
+    return n;
+}
+
+size_t dmr_job_maps_since(const dmr_job_t *job, uint64_t from, size_t max,
+                          dmr_msg_t *items, uint64_t *next)
+{
+    size_t n = 0;
+    uint64_t k = from;
+    for (; k < job->nmap_log && k - from < max; k++) {
+        const dmr_task_t *t = &job->maps[job->map_log[k]];
+        if (t->state == DMR_TASK_DONE)
+            s_map_loc(t, &items[n++]);
+    }
+    *next = k;
+    return n;
 }
 
 const dmr_job_event_t *dmr_job_event(dmr_job_t *job, int64_t now,

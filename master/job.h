@@ -4,12 +4,14 @@
  * moves idle -> running -> done; each launch is an attempt, numbered from
  * 1, with the worker, times, progress and outcome kept for `dmr status`.
  * A task may have two attempts running at once (a speculative backup);
- * the first to succeed wins. Reduces become runnable when every map is
- * done. Each job also keeps a numbered event log ("worker w2 lost: ...")
- * that `dmr submit` follows. No networking and no clock reads for state
- * here: master.c feeds events in, with their times, and sends what these
- * functions decide -- which is what lets the journal replay them.
- * Single-threaded. */
+ * the first to succeed wins. Reduces become runnable once no map waits
+ * for a slot (every map runs or is done), as Hadoop's reduce "slowstart":
+ * they fetch map outputs as maps finish, learning of them from the job's
+ * map log, and call reduce when they have them all. Each job also keeps a
+ * numbered event log ("worker w2 lost: ...") that `dmr submit` follows.
+ * No networking and no clock reads for state here: master.c feeds events
+ * in, with their times, and sends what these functions decide -- which is
+ * what lets the journal replay them. Single-threaded. */
 #ifndef DMR_MASTER_JOB_H
 #define DMR_MASTER_JOB_H
 
@@ -30,7 +32,8 @@ typedef enum {
     DMR_ATT_OK,
     DMR_ATT_FAILED, /* the attempt reported an error or crashed */
     DMR_ATT_LOST,   /* its worker died or its output was lost */
-    DMR_ATT_KILLED, /* another attempt of the task won, or the job ended */
+    DMR_ATT_KILLED, /* another attempt won, the job ended, or a reduce's
+                       slot went to a waiting map */
 } dmr_att_state_t;
 
 typedef enum {
@@ -91,6 +94,12 @@ typedef struct {
     uint32_t nmap;
     dmr_task_t *maps, *reduces;
     uint32_t maps_done, reduces_done;
+    /* The map log: map indexes in the order they finished; a map done
+     * again after its output was lost appears again. Reduces read it
+     * from where they left off (MAP_QUERY). */
+    uint32_t *map_log;
+    size_t nmap_log;
+    int64_t maps_end_ms; /* wall time the last map was done */
     dmr_job_state_t state;
     char *error;
     int64_t start_ms, end_ms;
@@ -120,15 +129,35 @@ const char *dmr_att_state_name(dmr_att_state_t s);
 
 /* The task of kind and index, or NULL. */
 dmr_task_t *dmr_job_task(dmr_job_t *job, uint32_t kind, uint32_t index);
-/* The next idle task worker wid may run, or NULL: maps first, reduces
- * only when every map is done. A task that already failed on wid is
- * skipped while it has not failed on `others` other workers, so retries
- * go elsewhere when there is an elsewhere. */
+/* 1 if a map of job is idle: it waits for a slot. */
+int dmr_job_map_waits(const dmr_job_t *job);
+/* The next idle task worker wid may run, or NULL: while a map waits for a
+ * slot, only maps; then reduces, whether or not every map is done. A task
+ * that already failed on wid is skipped while it has not failed on
+ * `others` other workers, so retries go elsewhere when there is an
+ * elsewhere. */
 dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others);
+/* The reduce attempt to stop so that a waiting map gets a slot, when the
+ * scheduler found none for it: the newest running attempt still fetching
+ * (phase "fetch", or none reported yet) on a worker where a waiting map
+ * may run (as dmr_job_next_task decides with `others`; a worker the job
+ * blacklisted only when all_barred). NULL when there is none; else *task
+ * is its task and *map the map that will take its slot. Reduces that
+ * start before every map is done may otherwise hold every slot, waiting
+ * for a map that can never run. */
+dmr_attempt_t *dmr_job_preempt(dmr_job_t *job, uint32_t others, int all_barred,
+                               dmr_task_t **task, dmr_task_t **map);
 /* Starts a new attempt of t on worker wid at wall time now (mono: the
  * monotonic clock, for timeouts); returns its number. */
 uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid,
                                int64_t now, int64_t mono);
+/* When attempt a of t, running until wall time `until` (its end, or
+ * now), could begin its work, for timing it against others: its start,
+ * or for a reduce that started before the last map was done (and ran
+ * past it), when that map was done -- waiting for maps is not being
+ * slow. */
+int64_t dmr_job_work_began(const dmr_job_t *job, const dmr_task_t *t,
+                           const dmr_attempt_t *a, int64_t until);
 /* Running attempts of t. */
 int dmr_task_running(const dmr_task_t *t);
 /* 1 if an attempt of t failed on wid. */
@@ -147,6 +176,18 @@ int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
 /* The output of done map t is gone (its worker died, or a reducer could
  * not read it): its winning attempt becomes lost and the task idle. */
 void dmr_job_map_output_lost(dmr_job_t *job, dmr_task_t *t, const char *why);
+/* The location of every done map, as MAP_LOC items (room for job->nmap;
+ * strings borrowed from job): what a reduce starts with. Returns how many
+ * were filled. */
+size_t dmr_job_done_maps(const dmr_job_t *job, dmr_msg_t *items);
+/* What a reduce that read the map log up to position `from` learns next:
+ * the current location of each map logged from there on, at most max
+ * entries of the log (room for max items; strings borrowed from job). An
+ * entry whose map is no longer done (its output was lost since) is left
+ * out: the map is logged again when it is done again. *next is where the
+ * next query starts. Returns how many items were filled. */
+size_t dmr_job_maps_since(const dmr_job_t *job, uint64_t from, size_t max,
+                          dmr_msg_t *items, uint64_t *next);
 /* Appends an event (printf-style) at wall time now; returns it. */
 const dmr_job_event_t *dmr_job_event(dmr_job_t *job, int64_t now,
                                      const char *fmt, ...)

@@ -1,13 +1,13 @@
 /* master.c -- the dmr master daemon: registry, failure detector, clients.
  *
  * Events arrive as messages on the ROUTER: worker REGISTER / HEARTBEAT /
- * TASK_DONE / JOB_FETCH, client SUBMIT / STATUS / JOBS / WORKERS. The
- * cron declares workers dead after dead_after_ms of silence (or, with the
- * phi-accrual detector, when their silence is too unlikely given their
- * heartbeat history) -- their running tasks and the map outputs on their
- * disks go back to idle -- and then sched.c times out hung attempts,
- * launches backups and schedules. Every state change that matters after
- * a crash goes to the journal first (recover.c). */
+ * TASK_DONE / JOB_FETCH, reduce task MAP_QUERY, client SUBMIT / STATUS /
+ * JOBS / WORKERS. The cron declares workers dead after dead_after_ms of
+ * silence (or, with the phi-accrual detector, when their silence is too
+ * unlikely given their heartbeat history) -- their running tasks and the
+ * map outputs on their disks go back to idle -- and then sched.c times
+ * out hung attempts, launches backups and schedules. Every state change
+ * that matters after a crash goes to the journal first (recover.c). */
 #include "master/master.h"
 
 #include <errno.h>
@@ -31,6 +31,7 @@
 #include "master/master_int.h"
 
 #define CRON_MS 100
+#define MAP_LOCS_MAX 1024 /* map log entries per MAP_LOCS reply */
 
 static volatile sig_atomic_t s_stop;
 
@@ -232,7 +233,7 @@ int dmr_m_finish(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t, uint32_t n,
 /* Puts back to idle what a lost worker held: its running attempts, and
  * the done map tasks whose output lived on its disk while some reduce of
  * the job still needs it. Reduces still fetching lose an input, so they
- * are stopped too; they run again once the maps are redone. */
+ * are stopped too; they run again once no map waits for a slot. */
 static void s_worker_lost(dmr_master_t *ms, dmr_mworker_t *w, const char *why)
 {
     w->alive = 0;
@@ -561,6 +562,39 @@ static void s_on_job_fetch(dmr_master_t *ms, const dmr_peer_t *from,
     free(path);
 }
 
+/* A reduce task that lacks map outputs asks which maps finished since
+ * position m->offset of its job's map log. The reply also says whether
+ * its attempt still runs: a reduce waiting for maps stops when its
+ * attempt was given up (the job ended, the master restarted), even if
+ * its worker never got the CANCEL. */
+static void s_on_map_query(dmr_master_t *ms, const dmr_peer_t *from,
+                           const dmr_msg_t *m)
+{
+    dmr_job_t *job = dmr_m_job(ms, m->job);
+    dmr_task_t *t = job ? dmr_job_task(job, DMR_TASK_REDUCE, m->task) : NULL;
+    dmr_attempt_t *a = t ? dmr_task_attempt(t, m->attempt) : NULL;
+    if (a && strcmp(a->wid, m->wid) != 0)
+        a = NULL;
+    dmr_msg_t r;
+    dmr_msg_init(&r, DMR_MSG_MAP_LOCS);
+    r.job = m->job;
+    r.task = m->task;
+    r.attempt = m->attempt;
+    r.state = a ? dmr_att_state_name(a->state) : "unknown";
+    r.offset = m->offset;
+    if (a && a->state == DMR_ATT_RUNNING) {
+        size_t room =
+            m->offset < job->nmap_log ? (size_t)(job->nmap_log - m->offset) : 0;
+        if (room > MAP_LOCS_MAX)
+            room = MAP_LOCS_MAX;
+        r.items = dmr_calloc(room + 1, sizeof *r.items);
+        r.nitems = dmr_job_maps_since(job, m->offset, room, r.items, &r.offset);
+        r.total = job->nmap_log;
+    }
+    dmr_m_send(ms, from, &r);
+    free(r.items);
+}
+
 /* ------------------------------------------------------------- clients */
 
 static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
@@ -743,6 +777,7 @@ static void s_dispatch(dmr_master_t *ms, const dmr_peer_t *from,
     case DMR_MSG_HEARTBEAT: s_on_heartbeat(ms, from, m); break;
     case DMR_MSG_TASK_DONE: s_on_task_done(ms, from, m); break;
     case DMR_MSG_JOB_FETCH: s_on_job_fetch(ms, from, m); break;
+    case DMR_MSG_MAP_QUERY: s_on_map_query(ms, from, m); break;
     case DMR_MSG_SUBMIT: s_on_submit(ms, from, m); break;
     case DMR_MSG_STATUS: s_on_status(ms, from, m); break;
     case DMR_MSG_JOBS: s_on_jobs(ms, from); break;

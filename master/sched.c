@@ -7,6 +7,18 @@
  * task that failed on a worker goes elsewhere while there is an
  * elsewhere.
  *
+ * Reduces start early, as Hadoop's "slowstart": a reduce is offered as
+ * soon as no map waits for a slot (every map runs or is done), and
+ * fetches map outputs as maps finish. A slot never goes to a reduce while
+ * a map waits for one. A map can wait again later (its worker died, its
+ * output was lost, it failed), and then every slot it may use can be held
+ * by reduces that wait for it: so when a waiting map finds no slot, the
+ * newest reduce attempt still fetching on a worker where the map may run
+ * is stopped (killed, not counted as a failure; the reduce goes back to
+ * idle and is offered again once no map waits), and the map takes its
+ * slot. A reduce that is merging or reducing has all it needs and is left
+ * alone.
+ *
  * Hung attempts: an attempt whose work counter (reported on heartbeats)
  * has not grown for task_timeout_ms is killed and counted as failed.
  *
@@ -16,7 +28,8 @@
  * long as the phase's median finished attempt (and at least a second).
  * At most one backup per task at a time, and at most a tenth of the
  * phase's tasks (at least two) at once. The first attempt to finish wins;
- * master.c kills the other. */
+ * master.c kills the other. A reduce that started before the last map
+ * was done is timed from then: waiting for maps is not being slow. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +100,11 @@ static void s_assign(dmr_master_t *ms, dmr_mworker_t *w, dmr_job_t *job,
         m.offset = sp->offset;
         m.length = sp->length;
     } else {
-        m.items = dmr_calloc(job->nmap, sizeof *m.items);
-        m.nitems = job->nmap;
-        for (uint32_t i = 0; i < job->nmap; i++) {
-            dmr_msg_t *loc = &m.items[i];
-            dmr_msg_init(loc, DMR_MSG_MAP_LOC);
-            loc->task = i;
-            loc->attempt = job->maps[i].out_att;
-            loc->endpoint = job->maps[i].out_endpoint;
-            loc->wid = job->maps[i].out_wid;
-        }
+        /* The maps done so far, and where in the map log the reduce asks
+         * the master for the others. */
+        m.items = dmr_calloc(job->nmap + 1, sizeof *m.items);
+        m.nitems = dmr_job_done_maps(job, m.items);
+        m.offset = job->nmap_log;
     }
     int rc = dmr_net_send(ms->sock, &w->peer, &m);
     if (t->kind == DMR_TASK_REDUCE)
@@ -155,6 +163,26 @@ static dmr_task_t *s_local_map(dmr_master_t *ms, dmr_job_t *job,
     return NULL;
 }
 
+/* A map of job waits and found no slot: stops a reduce attempt that holds
+ * one (see the file comment). Returns 1 if it did. */
+static int s_preempt(dmr_master_t *ms, dmr_job_t *job, uint32_t others,
+                     int all_barred)
+{
+    dmr_task_t *t = NULL, *map = NULL;
+    dmr_attempt_t *a = dmr_job_preempt(job, others, all_barred, &t, &map);
+    if (!a)
+        return 0;
+    char why[96];
+    snprintf(why, sizeof why, "its slot went to map %u, which waited for one",
+             map->index);
+    dmr_m_event(ms, job,
+                "map %u waits for a slot: stopping reduce %u attempt %u on "
+                "%s, still fetching, to free one",
+                map->index, t->index, a->n, a->wid);
+    dmr_m_cancel(ms, job, t, a, DMR_ATT_KILLED, why);
+    return 1;
+}
+
 void dmr_m_schedule(dmr_master_t *ms)
 {
     for (size_t j = 0; j < ms->njobs; j++) {
@@ -181,6 +209,8 @@ void dmr_m_schedule(dmr_master_t *ms)
                 if (job->state != DMR_JOB_RUNNING)
                     break;
             }
+            if (!progress && job->state == DMR_JOB_RUNNING)
+                progress = s_preempt(ms, job, eligible - 1, all_barred);
         }
     }
 }
@@ -243,7 +273,8 @@ static void s_speculate(dmr_master_t *ms, dmr_job_t *job, int64_t wall)
         for (size_t k = 0; k < t->natt; k++) {
             const dmr_attempt_t *a = &t->att[k];
             if (a->state == DMR_ATT_OK && ndur < n)
-                dur[ndur++] = a->end_ms - a->start_ms;
+                dur[ndur++] =
+                    a->end_ms - dmr_job_work_began(job, t, a, a->end_ms);
             if (a->state == DMR_ATT_RUNNING && a->speculative)
                 backups++;
         }
@@ -272,7 +303,7 @@ static void s_speculate(dmr_master_t *ms, dmr_job_t *job, int64_t wall)
         for (size_t k = 0; k < t->natt; k++)
             if (t->att[k].state == DMR_ATT_RUNNING)
                 a = &t->att[k];
-        int64_t elapsed = wall - a->start_ms;
+        int64_t elapsed = wall - dmr_job_work_began(job, t, a, wall);
         if (elapsed < threshold)
             continue;
         double p = a->ppm / 1e6;
@@ -299,12 +330,13 @@ static void s_speculate(dmr_master_t *ms, dmr_job_t *job, int64_t wall)
     }
     if (!to)
         return;
-    dmr_m_event(ms, job,
-                "%s %u is slow (attempt %u on %s at %u%% after %.1f s; median "
-                "%.1f s): backup attempt %u on %s",
-                s_kind(best->kind), best->index, slow->n, slow->wid,
-                slow->ppm / 10000, (double)(wall - slow->start_ms) / 1000.0,
-                (double)median / 1000.0, (uint32_t)best->natt + 1, to->wid);
+    dmr_m_event(
+        ms, job,
+        "%s %u is slow (attempt %u on %s at %u%% after %.1f s; median "
+        "%.1f s): backup attempt %u on %s",
+        s_kind(best->kind), best->index, slow->n, slow->wid, slow->ppm / 10000,
+        (double)(wall - dmr_job_work_began(job, best, slow, wall)) / 1000.0,
+        (double)median / 1000.0, (uint32_t)best->natt + 1, to->wid);
     s_assign(ms, to, job, best, 1);
 }
 

@@ -1,10 +1,24 @@
 /* fetch.c -- the reducer's side of the shuffle.
  *
- * The map outputs held by one endpoint are dealt round-robin into up to
- * -D fetchers (default 4) lanes; each lane gets a DEALER of its own and
- * works through its queue one piece at a time, so a reply always answers
- * the one request in flight on that socket, while several outputs of one
- * worker come at once. */
+ * Where the map outputs are: the TASK lists those of the maps done when
+ * the reduce was assigned, and its "off" is where the job's map log (the
+ * maps in the order they finished, master/job.h) stood then. While some
+ * map output is unknown the reduce asks the master, every ASK_MS, for
+ * what the log holds from there on (MAP_QUERY, answered by MAP_LOCS), so
+ * each output is fetched as soon as its map is done. Each map output is
+ * fetched once: from the location first learnt, or from a newer one
+ * learnt before its fetch began; a map re-executed after that changes
+ * nothing here. The master's answer also says whether this attempt still
+ * runs, so a reduce waiting for maps stops when it was given up.
+ *
+ * The map outputs held by one endpoint go to up to -D fetchers (default
+ * 4) lanes; each lane has a DEALER of its own and works through its queue
+ * one piece at a time, so a reply always answers the one request in
+ * flight on that socket, while several outputs of one worker come at
+ * once. A new output goes to an idle lane of its endpoint, else to a new
+ * lane while the endpoint has fewer than -D fetchers, else to its lane
+ * with the least work queued. Pieces go to disk as they arrive: memory
+ * holds at most one piece per lane. */
 #include "worker/fetch.h"
 
 #include <errno.h>
@@ -20,238 +34,421 @@
 #include "common/net.h"
 #include "common/util.h"
 
+#define ASK_MS 200        /* how often a reduce lacking outputs asks */
+#define ASK_AGAIN_MS 2000 /* a question unanswered this long is asked again */
+#define POLL_MS 200
+
+enum { OUT_UNKNOWN, OUT_QUEUED, OUT_FETCHING, OUT_DONE };
+
 typedef struct {
-    const char *endpoint;
+    dmr_fetch_output_t pub; /* its strings are the ones below */
+    int state;              /* OUT_* */
+    char *endpoint, *wid, *path;
+    size_t lane; /* the lane it is queued on */
+} output_t;
+
+typedef struct {
+    char *endpoint;
     void *sock;
-    size_t *queue; /* indexes of map outputs still to fetch */
-    size_t nqueue, head;
-    uint64_t offset; /* next byte of the current map output */
+    uint32_t *queue; /* maps whose outputs are still to fetch */
+    size_t nqueue, head, cap;
+    long cur;        /* the map being fetched, -1 when idle */
+    uint64_t offset; /* next byte of its output */
     int fd;          /* its local file */
     int64_t sent_ms; /* when the request in flight went out */
-} source_t;
+} lane_t;
 
-void dmr_fetch_result_free(dmr_fetch_result_t *r, size_t n)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(r[i].path);
-    free(r);
-}
+struct dmr_fetch {
+    const dmr_msg_t *spec;
+    const char *dir, *master_ep, *wid;
+    void *zctx;
+    void *master;     /* DEALER to the master, made when first needed */
+    uint64_t log_pos; /* how far the job's map log has been read */
+    int64_t next_ask; /* when to ask the master next */
+    int64_t asked;    /* when the unanswered question went out; 0: none */
+    output_t *out;    /* one per map */
+    uint32_t n, known, done;
+    lane_t *lanes;
+    size_t nlanes;
+    int64_t timeout;     /* -D fetch_timeout_ms */
+    size_t per_endpoint; /* -D fetchers */
+    long bad;            /* the map whose output failed, or -1 */
+    uint64_t bytes, answers;
+};
 
-static void s_request(source_t *src, const dmr_msg_t *spec,
-                      const dmr_msg_t *loc)
+dmr_fetch_t *dmr_fetch_new(const dmr_msg_t *spec, const char *dir,
+                           const char *master, const char *wid)
 {
-    dmr_msg_t m;
-    dmr_msg_init(&m, DMR_MSG_FETCH);
-    m.job = spec->job;
-    m.task = loc->task;
-    m.attempt = loc->attempt;
-    m.part = spec->task;
-    m.offset = src->offset;
-    m.length = DMR_MSG_PIECE;
-    dmr_net_send(src->sock, NULL, &m);
-    src->sent_ms = dmr_now_ms();
-}
-
-int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
-                        dmr_fetch_result_t **out, uint64_t *bytes, long *bad,
-                        dmr_fetch_progress_fn progress, void *arg, char *err,
-                        size_t errlen)
-{
-    size_t done = 0;
-    *bad = -1;
-    size_t n = spec->nitems;
-    int rc = 0;
-    int64_t timeout = 30000;
+    dmr_fetch_t *f = dmr_calloc(1, sizeof *f);
+    f->spec = spec;
+    f->dir = dir;
+    f->master_ep = master;
+    f->wid = wid ? wid : "";
+    f->zctx = zmq_ctx_new();
+    f->n = spec->nmap;
+    f->out = dmr_calloc(f->n + 1, sizeof *f->out);
+    f->bad = -1;
+    f->timeout = 30000;
     const char *tp = dmr_msg_param(spec, "fetch_timeout_ms");
-    if (tp && (dmr_parse_i64(tp, &timeout) != 0 || timeout <= 0))
-        timeout = 30000;
+    if (tp && (dmr_parse_i64(tp, &f->timeout) != 0 || f->timeout <= 0))
+        f->timeout = 30000;
     int64_t lanes = 4;
     const char *fp = dmr_msg_param(spec, "fetchers");
     if (fp && (dmr_parse_i64(fp, &lanes) != 0 || lanes < 1 || lanes > 64))
         lanes = 4;
-    size_t *dealt = dmr_calloc(n ? n : 1, sizeof *dealt); /* per endpoint */
-    dmr_fetch_result_t *res = dmr_calloc(n, sizeof *res);
-    source_t *src = dmr_calloc(n, sizeof *src);
-    size_t nsrc = 0;
-    void *zctx = zmq_ctx_new();
-    zmq_pollitem_t *items = dmr_calloc(n + 1, sizeof *items);
+    f->per_endpoint = (size_t)lanes;
+    return f;
+}
 
-    for (size_t i = 0; i < n; i++) {
-        const dmr_msg_t *loc = &spec->items[i];
-        if (loc->type != DMR_MSG_MAP_LOC) {
-            snprintf(err, errlen, "reduce task lists a %s as a map output",
-                     dmr_msg_type_name(loc->type));
-            rc = DMR_EPROTO;
-            goto out;
-        }
-        res[i].path = dmr_sprintf("%s/in-%05zu.run", dir, i);
-        /* the first source of this endpoint, and how many it has dealt */
-        size_t first = 0;
-        while (first < nsrc && strcmp(src[first].endpoint, loc->endpoint))
-            first++;
-        size_t lane = first < nsrc ? dealt[first]++ % (size_t)lanes : 0;
-        /* the lane-th source of this endpoint, or a new one */
-        size_t s = first, k = 0;
-        for (; s < nsrc; s++)
-            if (!strcmp(src[s].endpoint, loc->endpoint) && k++ == lane)
-                break;
-        if (s == nsrc) {
-            src[nsrc].endpoint = loc->endpoint;
-            src[nsrc].queue = dmr_calloc(n, sizeof(size_t));
-            src[nsrc].fd = -1;
-            if (first == nsrc)
-                dealt[nsrc] = 1;
-            nsrc++;
-        }
-        src[s].queue[src[s].nqueue++] = i;
+void dmr_fetch_destroy(dmr_fetch_t **fp)
+{
+    dmr_fetch_t *f = *fp;
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->nlanes; i++) {
+        if (f->lanes[i].fd >= 0)
+            close(f->lanes[i].fd);
+        dmr_net_close(&f->lanes[i].sock);
+        free(f->lanes[i].endpoint);
+        free(f->lanes[i].queue);
     }
-    for (size_t s = 0; s < nsrc; s++) {
-        src[s].sock = dmr_net_socket(zctx, ZMQ_DEALER);
-        if (!src[s].sock || dmr_net_connect(src[s].sock, src[s].endpoint)) {
-            snprintf(err, errlen, "cannot connect to %s", src[s].endpoint);
-            rc = DMR_EIO;
-            goto out;
-        }
+    for (uint32_t i = 0; i < f->n; i++) {
+        free(f->out[i].endpoint);
+        free(f->out[i].wid);
+        free(f->out[i].path);
     }
-    /* Open the first file of every source and send its first request. */
-    size_t active = 0;
-    for (size_t s = 0; s < nsrc; s++) {
-        size_t i = src[s].queue[0];
-        src[s].fd = open(res[i].path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (src[s].fd < 0) {
-            snprintf(err, errlen, "cannot create %s: %s", res[i].path,
+    dmr_net_close(&f->master);
+    zmq_ctx_term(f->zctx);
+    free(f->lanes);
+    free(f->out);
+    free(f);
+    *fp = NULL;
+}
+
+const dmr_fetch_output_t *dmr_fetch_output(const dmr_fetch_t *f, uint32_t map)
+{
+    return map < f->n && f->out[map].state != OUT_UNKNOWN ? &f->out[map].pub
+                                                          : NULL;
+}
+
+long dmr_fetch_failed(const dmr_fetch_t *f)
+{
+    return f->bad;
+}
+
+/* ---------------------------------------------------------------- lanes */
+
+/* Work queued on a lane (entries of outputs since moved count too). */
+static size_t s_load(const lane_t *l)
+{
+    return (l->cur >= 0) + l->nqueue - l->head;
+}
+
+/* The lane a new output of endpoint goes to (see the file comment). */
+static int s_lane_for(dmr_fetch_t *f, const char *endpoint, size_t *out,
+                      char *err, size_t errlen)
+{
+    size_t best = 0, count = 0;
+    for (size_t i = 0; i < f->nlanes; i++) {
+        if (strcmp(f->lanes[i].endpoint, endpoint) != 0)
+            continue;
+        if (count++ == 0 || s_load(&f->lanes[i]) < s_load(&f->lanes[best]))
+            best = i;
+    }
+    if (count > 0 &&
+        (s_load(&f->lanes[best]) == 0 || count >= f->per_endpoint)) {
+        *out = best;
+        return 0;
+    }
+    void *sock = dmr_net_socket(f->zctx, ZMQ_DEALER);
+    if (!sock || dmr_net_connect(sock, endpoint) != 0) {
+        dmr_net_close(&sock);
+        snprintf(err, errlen, "cannot connect to %s", endpoint);
+        return DMR_EIO;
+    }
+    f->lanes = dmr_realloc(f->lanes, (f->nlanes + 1) * sizeof *f->lanes);
+    f->lanes[f->nlanes] = (lane_t){
+        .endpoint = dmr_strdup(endpoint), .sock = sock, .cur = -1, .fd = -1};
+    *out = f->nlanes++;
+    return 0;
+}
+
+static void s_request(dmr_fetch_t *f, lane_t *l)
+{
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_FETCH);
+    m.job = f->spec->job;
+    m.task = (uint32_t)l->cur;
+    m.attempt = f->out[l->cur].pub.attempt;
+    m.part = f->spec->task;
+    m.offset = l->offset;
+    m.length = DMR_MSG_PIECE;
+    dmr_net_send(l->sock, NULL, &m);
+    l->sent_ms = dmr_now_ms();
+}
+
+/* Starts the next output queued on idle lane l, if there is one: opens
+ * its file and sends the first request. */
+static int s_start(dmr_fetch_t *f, size_t li, char *err, size_t errlen)
+{
+    lane_t *l = &f->lanes[li];
+    while (l->cur < 0 && l->head < l->nqueue) {
+        output_t *o = &f->out[l->queue[l->head++]];
+        if (o->state != OUT_QUEUED || o->lane != li)
+            continue; /* it moved to a newer location */
+        l->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (l->fd < 0) {
+            snprintf(err, errlen, "cannot create %s: %s", o->path,
                      strerror(errno));
-            rc = DMR_EIO;
-            goto out;
+            return DMR_EIO;
         }
-        s_request(&src[s], spec, &spec->items[i]);
-        active++;
+        o->state = OUT_FETCHING;
+        l->cur = l->queue[l->head - 1];
+        l->offset = 0;
+        s_request(f, l);
     }
-    while (active > 0) {
-        for (size_t s = 0; s < nsrc; s++)
-            items[s] = (zmq_pollitem_t){src[s].sock, 0, ZMQ_POLLIN, 0};
-        int pn = zmq_poll(items, (int)nsrc, 200);
+    if (l->head == l->nqueue)
+        l->head = l->nqueue = 0;
+    return 0;
+}
+
+/* Takes in the location of a map output. A map output already fetched, or
+ * being fetched, stays where it is; one only queued moves to a newer
+ * attempt of its map. */
+static int s_learn(dmr_fetch_t *f, const dmr_msg_t *loc, char *err,
+                   size_t errlen)
+{
+    if (loc->type != DMR_MSG_MAP_LOC || loc->task >= f->n) {
+        snprintf(err, errlen, "map output list holds a %s for map %u of %u",
+                 dmr_msg_type_name(loc->type), loc->task, f->n);
+        return DMR_EPROTO;
+    }
+    output_t *o = &f->out[loc->task];
+    if (o->state != OUT_UNKNOWN &&
+        (o->state != OUT_QUEUED || loc->attempt <= o->pub.attempt))
+        return 0;
+    size_t li;
+    int rc = s_lane_for(f, loc->endpoint, &li, err, errlen);
+    if (rc)
+        return rc;
+    if (o->state == OUT_UNKNOWN) {
+        f->known++;
+        o->path = dmr_sprintf("%s/in-%05u.run", f->dir, loc->task);
+    }
+    free(o->endpoint);
+    free(o->wid);
+    o->endpoint = dmr_strdup(loc->endpoint);
+    o->wid = dmr_strdup(loc->wid);
+    o->pub =
+        (dmr_fetch_output_t){loc->attempt, o->endpoint, o->wid, o->path, 0};
+    o->state = OUT_QUEUED;
+    o->lane = li;
+    lane_t *l = &f->lanes[li];
+    if (l->nqueue == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->queue = dmr_realloc(l->queue, l->cap * sizeof *l->queue);
+    }
+    l->queue[l->nqueue++] = loc->task;
+    return s_start(f, li, err, errlen);
+}
+
+/* Takes one reply on lane li: a piece to write, the end of an output (and
+ * the start of the next), or a failure of the source. */
+static int s_piece(dmr_fetch_t *f, size_t li, char *err, size_t errlen)
+{
+    lane_t *l = &f->lanes[li];
+    dmr_msg_t m;
+    char why[256];
+    int r = dmr_net_recv(l->sock, NULL, &m, why, sizeof why);
+    if (r == DMR_EUNAVAIL)
+        return 0;
+    if (l->cur < 0) { /* nothing was asked: a stray reply */
+        if (r == 0)
+            dmr_msg_clear(&m);
+        return 0;
+    }
+    output_t *o = &f->out[l->cur];
+    if (r) {
+        snprintf(err, errlen, "bad reply from %s: %s", l->endpoint, why);
+        f->bad = l->cur;
+        return DMR_EFETCH;
+    }
+    if (m.type == DMR_MSG_ERROR) {
+        snprintf(err, errlen, "fetch of map %ld output from %s (%s) failed: %s",
+                 l->cur, o->wid, l->endpoint, m.error);
+        dmr_msg_clear(&m);
+        f->bad = l->cur;
+        return DMR_EFETCH;
+    }
+    if (m.type != DMR_MSG_FETCH_DATA || m.task != (uint32_t)l->cur ||
+        m.attempt != o->pub.attempt || m.offset != l->offset ||
+        m.offset + m.blob_len > m.total) {
+        dmr_msg_clear(&m);
+        return 0; /* a late reply to an older request: ignore */
+    }
+    if (m.blob_len && pwrite(l->fd, m.blob, m.blob_len, (off_t)m.offset) !=
+                          (ssize_t)m.blob_len) {
+        snprintf(err, errlen, "cannot write %s: %s", o->path, strerror(errno));
+        dmr_msg_clear(&m);
+        return DMR_EIO;
+    }
+    l->offset += m.blob_len;
+    f->bytes += m.blob_len;
+    uint64_t total = m.total;
+    int stalled = m.blob_len == 0 && l->offset < total;
+    dmr_msg_clear(&m);
+    if (stalled) {
+        snprintf(err, errlen, "source %s sent an empty piece", l->endpoint);
+        f->bad = l->cur;
+        return DMR_EFETCH;
+    }
+    if (l->offset < total) {
+        s_request(f, l);
+        return 0;
+    }
+    /* This map output is complete; on to the next in the queue. */
+    o->pub.length = total;
+    o->state = OUT_DONE;
+    f->done++;
+    close(l->fd);
+    l->fd = -1;
+    l->cur = -1;
+    return s_start(f, li, err, errlen);
+}
+
+/* --------------------------------------------------------------- master */
+
+/* Asks the master where the maps logged since log_pos are, when some
+ * output is unknown, no question is out (or it went unanswered for
+ * ASK_AGAIN_MS) and it is time. */
+static int s_ask(dmr_fetch_t *f, int64_t now, char *err, size_t errlen)
+{
+    if (f->known == f->n || now < f->next_ask ||
+        (f->asked && now - f->asked < ASK_AGAIN_MS))
+        return 0;
+    if (!f->master) {
+        if (!f->master_ep || !*f->master_ep) {
+            snprintf(err, errlen,
+                     "%u of %u map outputs are not listed, and "
+                     "there is no master to ask for them",
+                     f->n - f->known, f->n);
+            return DMR_EINVAL;
+        }
+        f->master = dmr_net_socket(f->zctx, ZMQ_DEALER);
+        if (!f->master || dmr_net_connect(f->master, f->master_ep) != 0) {
+            snprintf(err, errlen, "cannot connect to the master at %s",
+                     f->master_ep);
+            return DMR_EIO;
+        }
+    }
+    dmr_msg_t m;
+    dmr_msg_init(&m, DMR_MSG_MAP_QUERY);
+    m.job = f->spec->job;
+    m.task = f->spec->task;
+    m.attempt = f->spec->attempt;
+    m.wid = f->wid;
+    m.offset = f->log_pos;
+    dmr_net_send(f->master, NULL, &m); /* if it is lost, it is asked again */
+    f->asked = now;
+    return 0;
+}
+
+/* Takes in the master's answer: the locations of maps since done. */
+static int s_answer(dmr_fetch_t *f, const dmr_msg_t *r, int64_t now, char *err,
+                    size_t errlen)
+{
+    if (r->type == DMR_MSG_ERROR) {
+        snprintf(err, errlen, "the master cannot say where map outputs are: %s",
+                 r->error);
+        return DMR_EPROTO;
+    }
+    if (r->type != DMR_MSG_MAP_LOCS || r->job != f->spec->job ||
+        r->task != f->spec->task || r->attempt != f->spec->attempt)
+        return 0;
+    if (strcmp(r->state, "running") != 0) {
+        snprintf(err, errlen,
+                 "the master no longer runs this attempt (%s) while it "
+                 "waits for %u of %u map outputs",
+                 r->state, f->n - f->known, f->n);
+        return DMR_ENOENT;
+    }
+    f->answers++;
+    for (size_t i = 0; i < r->nitems; i++) {
+        int rc = s_learn(f, &r->items[i], err, errlen);
+        if (rc)
+            return rc;
+    }
+    if (r->offset > f->log_pos)
+        f->log_pos = r->offset;
+    f->asked = 0;
+    f->next_ask = f->log_pos < r->total ? now : now + ASK_MS;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+int dmr_fetch_run(dmr_fetch_t *f, dmr_fetch_progress_fn progress, void *arg,
+                  char *err, size_t errlen)
+{
+    int rc = 0;
+    const dmr_msg_t *spec = f->spec;
+    for (size_t i = 0; i < spec->nitems && rc == 0; i++)
+        rc = s_learn(f, &spec->items[i], err, errlen);
+    f->log_pos = spec->offset;
+    zmq_pollitem_t *items = NULL;
+    while (rc == 0 && f->done < f->n) {
+        int64_t now = dmr_now_ms(), wait = POLL_MS;
+        rc = s_ask(f, now, err, errlen);
+        if (rc)
+            break;
+        if (f->known < f->n && !f->asked && f->next_ask - now < wait)
+            wait = f->next_ask > now ? f->next_ask - now : 0;
+        size_t np = f->nlanes + (f->master != NULL);
+        items = dmr_realloc(items, (np + 1) * sizeof *items);
+        for (size_t i = 0; i < f->nlanes; i++)
+            items[i] = (zmq_pollitem_t){f->lanes[i].sock, 0, ZMQ_POLLIN, 0};
+        if (f->master)
+            items[f->nlanes] = (zmq_pollitem_t){f->master, 0, ZMQ_POLLIN, 0};
+        int pn = zmq_poll(items, (int)np, (long)wait);
         if (pn < 0 && errno == EINTR)
             continue;
         if (pn < 0) {
             snprintf(err, errlen, "poll: %s", zmq_strerror(errno));
             rc = DMR_EIO;
-            goto out;
+            break;
         }
-        int64_t now = dmr_now_ms();
-        for (size_t s = 0; s < nsrc; s++) {
-            source_t *so = &src[s];
-            if (so->head >= so->nqueue)
-                continue;
-            size_t i = so->queue[so->head];
-            const dmr_msg_t *loc = &spec->items[i];
-            if (!(items[s].revents & ZMQ_POLLIN)) {
-                if (now - so->sent_ms > timeout) {
-                    snprintf(err, errlen,
-                             "fetch of map %u output from %s (%s) "
-                             "timed out after %lld ms",
-                             loc->task, loc->wid, so->endpoint,
-                             (long long)timeout);
-                    *bad = (long)i;
-                    rc = DMR_EFETCH;
-                    goto out;
+        now = dmr_now_ms();
+        size_t polled = f->nlanes; /* lanes made below were not polled */
+        if (f->master && (items[polled].revents & ZMQ_POLLIN)) {
+            for (int k = 0; rc == 0 && k < 100; k++) {
+                dmr_msg_t m;
+                char why[256];
+                int r = dmr_net_recv(f->master, NULL, &m, why, sizeof why);
+                if (r == DMR_EUNAVAIL)
+                    break;
+                if (r == 0) {
+                    rc = s_answer(f, &m, now, err, errlen);
+                    dmr_msg_clear(&m);
                 }
-                continue;
             }
-            dmr_msg_t m;
-            char why[256];
-            int r = dmr_net_recv(so->sock, NULL, &m, why, sizeof why);
-            if (r == DMR_EUNAVAIL)
-                continue;
-            if (r) {
-                snprintf(err, errlen, "bad reply from %s: %s", so->endpoint,
-                         why);
-                *bad = (long)i;
-                rc = DMR_EFETCH;
-                goto out;
-            }
-            if (m.type == DMR_MSG_ERROR) {
-                snprintf(err, errlen,
-                         "fetch of map %u output from %s (%s) "
-                         "failed: %s",
-                         loc->task, loc->wid, so->endpoint, m.error);
-                dmr_msg_clear(&m);
-                *bad = (long)i;
-                rc = DMR_EFETCH;
-                goto out;
-            }
-            if (m.type != DMR_MSG_FETCH_DATA || m.task != loc->task ||
-                m.attempt != loc->attempt || m.offset != so->offset ||
-                m.offset + m.blob_len > m.total) {
-                dmr_msg_clear(&m);
-                continue; /* a late reply to an older request: ignore */
-            }
-            if (m.blob_len && pwrite(so->fd, m.blob, m.blob_len,
-                                     (off_t)m.offset) != (ssize_t)m.blob_len) {
-                snprintf(err, errlen, "cannot write %s: %s", res[i].path,
-                         strerror(errno));
-                dmr_msg_clear(&m);
-                rc = DMR_EIO;
-                goto out;
-            }
-            so->offset += m.blob_len;
-            *bytes += m.blob_len;
-            if (progress)
-                progress(arg, done, *bytes);
-            uint64_t total = m.total;
-            int stalled = m.blob_len == 0 && so->offset < total;
-            dmr_msg_clear(&m);
-            if (stalled) {
-                snprintf(err, errlen, "source %s sent an empty piece",
-                         so->endpoint);
-                *bad = (long)i;
-                rc = DMR_EFETCH;
-                goto out;
-            }
-            if (so->offset < total) {
-                s_request(so, spec, loc);
-                continue;
-            }
-            /* This map output is complete; move to the next in the queue. */
-            res[i].length = total;
-            done++;
-            if (progress)
-                progress(arg, done, *bytes);
-            close(so->fd);
-            so->fd = -1;
-            so->offset = 0;
-            if (++so->head >= so->nqueue) {
-                active--;
-                continue;
-            }
-            i = so->queue[so->head];
-            so->fd = open(res[i].path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (so->fd < 0) {
-                snprintf(err, errlen, "cannot create %s: %s", res[i].path,
-                         strerror(errno));
-                rc = DMR_EIO;
-                goto out;
-            }
-            s_request(so, spec, &spec->items[i]);
         }
+        for (size_t i = 0; rc == 0 && i < f->nlanes; i++) {
+            lane_t *l = &f->lanes[i];
+            if (i < polled && (items[i].revents & ZMQ_POLLIN))
+                rc = s_piece(f, i, err, errlen);
+            else if (l->cur >= 0 && now - l->sent_ms > f->timeout) {
+                output_t *o = &f->out[l->cur];
+                snprintf(err, errlen,
+                         "fetch of map %ld output from %s (%s) timed out "
+                         "after %lld ms",
+                         l->cur, o->wid, l->endpoint, (long long)f->timeout);
+                f->bad = l->cur;
+                rc = DMR_EFETCH;
+            }
+        }
+        if (rc == 0 && progress)
+            progress(arg, f->done, f->bytes, f->answers);
     }
-out:
-    for (size_t s = 0; s < nsrc; s++) {
-        if (src[s].fd >= 0)
-            close(src[s].fd);
-        dmr_net_close(&src[s].sock);
-        free(src[s].queue);
-    }
-    free(src);
-    free(dealt);
     free(items);
-    zmq_ctx_term(zctx);
-    if (rc) {
-        dmr_fetch_result_free(res, n);
-        return rc;
-    }
-    *out = res;
-    return 0;
+    return rc;
 }

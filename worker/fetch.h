@@ -1,9 +1,10 @@
 /* fetch.h -- the reducer's side of the shuffle.
  *
- * Pulls one partition of every map output listed in a reduce TASK from
- * the workers that hold them, in pieces of at most DMR_MSG_PIECE bytes,
- * one request in flight per source worker and every source at once, and
- * stores each as a file in the attempt directory. Runs in the task child
+ * Pulls one partition of every map output of a job from the workers that
+ * hold them, in pieces of at most DMR_MSG_PIECE bytes, and stores each as
+ * a file in the attempt directory. A reduce may start before every map is
+ * done: it begins with the map outputs its TASK lists and learns of the
+ * others from the master as their maps finish. Runs in the task child
  * with a ZeroMQ context of its own. */
 #ifndef DMR_WORKER_FETCH_H
 #define DMR_WORKER_FETCH_H
@@ -13,27 +14,46 @@
 
 #include "common/proto.h"
 
+typedef struct dmr_fetch dmr_fetch_t;
+
+/* One map output: where it comes from and where its copy goes. */
 typedef struct {
-    char *path;      /* local copy of the partition */
-    uint64_t length; /* its bytes */
-} dmr_fetch_result_t;
+    uint32_t attempt;     /* the map attempt that wrote it */
+    const char *endpoint; /* the shuffle server holding it */
+    const char *wid;      /* that server's worker */
+    const char *path;     /* the local copy of this partition */
+    uint64_t length;      /* its bytes, once complete */
+} dmr_fetch_output_t;
 
-/* Called as pieces arrive: map outputs complete so far, bytes so far. */
-typedef void (*dmr_fetch_progress_fn)(void *arg, size_t outputs,
-                                      uint64_t bytes);
+/* Called as the fetch goes on: map outputs complete, bytes fetched, and
+ * answers from the master while some map is not done yet (each a sign
+ * that a reduce waiting for maps is alive). */
+typedef void (*dmr_fetch_progress_fn)(void *arg, size_t outputs, uint64_t bytes,
+                                      uint64_t answers);
 
-/* Fetches partition spec->task from each MAP_LOC item of spec into dir.
- * On success *out has spec->nitems entries (free with
- * dmr_fetch_result_free) and *bytes is increased by what was fetched. On
- * failure err names the source and why; when a source failed (it answered
- * with an error or garbage, or stayed silent for -D fetch_timeout_ms,
- * default 30000) the result is DMR_EFETCH and *bad is the index of its
- * item in spec, so the master can re-run that map task. progress may be
- * NULL. */
-int dmr_fetch_partition(const dmr_msg_t *spec, const char *dir,
-                        dmr_fetch_result_t **out, uint64_t *bytes, long *bad,
-                        dmr_fetch_progress_fn progress, void *arg, char *err,
-                        size_t errlen);
-void dmr_fetch_result_free(dmr_fetch_result_t *r, size_t n);
+/* A fetch of partition spec->task of the spec->nmap map outputs of a
+ * reduce TASK into dir. master (an endpoint) and wid (this task's worker)
+ * are for asking where the outputs the TASK does not list are; master may
+ * be NULL when it lists them all. spec, dir, master and wid must outlive
+ * the fetch. Never fails: errors come from dmr_fetch_run. */
+dmr_fetch_t *dmr_fetch_new(const dmr_msg_t *spec, const char *dir,
+                           const char *master, const char *wid);
+void dmr_fetch_destroy(dmr_fetch_t **f);
+
+/* Fetches every map output; blocks until all are here or something
+ * failed. Returns 0; DMR_EFETCH when a source failed (it answered with an
+ * error or garbage, or stayed silent for -D fetch_timeout_ms, default
+ * 30000): dmr_fetch_failed names the map, so that the master can re-run
+ * it; DMR_ENOENT when the master no longer runs this attempt (the job
+ * ended, the attempt was stopped); or another error. err says what
+ * happened. progress may be NULL. */
+int dmr_fetch_run(dmr_fetch_t *f, dmr_fetch_progress_fn progress, void *arg,
+                  char *err, size_t errlen);
+
+/* Map output `map`, or NULL while its location is unknown. All are known
+ * and complete after dmr_fetch_run returned 0. Owned by f. */
+const dmr_fetch_output_t *dmr_fetch_output(const dmr_fetch_t *f, uint32_t map);
+/* The map whose output could not be fetched, or -1. */
+long dmr_fetch_failed(const dmr_fetch_t *f);
 
 #endif

@@ -4,7 +4,8 @@
  * (partition, key), run the combiner over each group if the job has one,
  * write one run file and commit it by rename.
  *
- * Reduce: fetch this partition of every map output (fetch.c), merge the
+ * Reduce: fetch this partition of every map output (fetch.c) -- as the
+ * maps finish, when the reduce started before they all had -- merge the
  * runs, call reduce once per key, and write "key<TAB>value" lines to
  * <output>/_temporary/part-NNNNN.ATTEMPT, fsynced. The master, which alone
  * decides which attempt of a task wins, commits it by renaming it to
@@ -87,7 +88,9 @@ typedef struct {
     int emit_error;
     char *error;
     uint64_t ctr[C_COUNT];
-    long bad_map;        /* index of an unreadable map output, or -1 */
+    dmr_fetch_t *fetch;  /* reduce: the map outputs and where they were */
+    long bad_map;        /* the map whose output is unreadable, or -1 */
+    uint64_t answers;    /* the master's answers while maps were missing */
     const char *phase;   /* "map", "fetch", "reduce" */
     uint32_t ppm;        /* progress, parts per million */
     uint32_t ticks;      /* calls since the clock was last read */
@@ -142,7 +145,8 @@ static uint64_t s_work(const task_t *t)
 {
     return t->ctr[C_MAP_IN_BYTES] + t->ctr[C_MAP_OUT_RECORDS] +
            t->ctr[C_SHUFFLE_BYTES] + t->ctr[C_RED_IN_RECORDS] +
-           t->ctr[C_RED_GROUPS] + t->ctr[C_COMBINE_IN] + t->groups_out;
+           t->ctr[C_RED_GROUPS] + t->ctr[C_COMBINE_IN] + t->groups_out +
+           t->answers;
 }
 
 static void s_report_progress(task_t *t)
@@ -683,25 +687,44 @@ out:
 
 /* --------------------------------------------------------------- reduce */
 
-static void s_fetch_progress(void *arg, size_t outputs, uint64_t bytes)
+/* While a reduce waits for maps to finish, the master's answers make its
+ * work counter grow, so that the master's task timeout, which kills an
+ * attempt whose counter stands still, spares it. */
+static void s_fetch_progress(void *arg, size_t outputs, uint64_t bytes,
+                             uint64_t answers)
 {
     task_t *t = arg;
-    (void)bytes;
-    size_t n = t->spec->nitems;
+    size_t n = t->spec->nmap;
+    t->ctr[C_SHUFFLE_BYTES] = bytes;
+    t->answers = answers;
     t->ppm = n ? (uint32_t)(outputs * 333333 / n) : 333333;
     if (dmr_now_ms() >= t->next_report)
         s_report_progress(t);
 }
 
+/* "output of map M attempt A from W is unreadable: why", as the error of
+ * the task, which then names that map output to the master. */
+static int s_unreadable(task_t *t, long map, int why)
+{
+    const dmr_fetch_output_t *o = dmr_fetch_output(t->fetch, (uint32_t)map);
+    char *msg = dmr_sprintf("output of map %ld attempt %u from %s is "
+                            "unreadable: %s",
+                            map, o->attempt, o->wid, dmr_strerror(why));
+    s_set_error(t, msg);
+    free(msg);
+    t->bad_map = map;
+    return DMR_EFETCH;
+}
+
 /* Memory a run reader holds while merging (read-ahead, one block, zlib). */
 #define READER_BYTES (256u << 10)
 
-/* An input of the reduce merge: a fetched map output (item >= 0) or a run
- * an earlier pass wrote (item -1). */
+/* An input of the reduce merge: a fetched map output (map >= 0) or a run
+ * an earlier pass wrote (map -1). */
 typedef struct {
     char *path;
     uint64_t length;
-    long item;
+    long map;
 } merge_in_t;
 
 /* Opens a merge over in[0..n); on a reader that cannot be opened sets the
@@ -714,7 +737,7 @@ static int s_merge_open(task_t *t, const merge_in_t *in, size_t n,
         dmr_run_reader_t *r;
         int rc = dmr_run_reader_open(in[i].path, 0, in[i].length, &r);
         if (rc) {
-            s_set_error(t, in[i].item >= 0
+            s_set_error(t, in[i].map >= 0
                                ? "cannot open fetched map output"
                                : "cannot open an intermediate merge run");
             dmr_merge_destroy(&m);
@@ -729,18 +752,20 @@ static int s_merge_open(task_t *t, const merge_in_t *in, size_t n,
 /* The merge that feeds reduce. With more inputs than -D reduce_mb lets it
  * read at once (READER_BYTES each), the first ones are merged into a run
  * of their own, again and again, until few enough are left: the merge
- * holds a bounded number of readers whatever the number of maps. */
-static int s_merge_passes(task_t *t, const char *dir,
-                          const dmr_fetch_result_t *got, dmr_merge_t **out)
+ * holds a bounded number of readers whatever the number of maps. *maps
+ * gets the map of each input of that merge (-1: an intermediate run). */
+static int s_merge_passes(task_t *t, const char *dir, dmr_merge_t **out,
+                          long **maps)
 {
-    const dmr_msg_t *s = t->spec;
     size_t fan = (size_t)(s_param_mb(t, "reduce_mb", 100) << 20) / READER_BYTES;
     if (fan < 2)
         fan = 2;
-    size_t n = s->nitems, runs = 0;
+    size_t n = t->spec->nmap, runs = 0;
     merge_in_t *in = dmr_malloc((n ? n : 1) * sizeof *in);
-    for (size_t i = 0; i < n; i++)
-        in[i] = (merge_in_t){dmr_strdup(got[i].path), got[i].length, (long)i};
+    for (size_t i = 0; i < n; i++) {
+        const dmr_fetch_output_t *o = dmr_fetch_output(t->fetch, (uint32_t)i);
+        in[i] = (merge_in_t){dmr_strdup(o->path), o->length, (long)i};
+    }
     int rc = 0;
     while (n > fan && rc == 0) {
         dmr_merge_t *m = NULL;
@@ -760,16 +785,8 @@ static int s_merge_passes(task_t *t, const char *dir,
                 rc = dmr_run_writer_add(w, 0, key, v);
         if (rc == 0 && r < 0) {
             long bad = dmr_merge_failed_input(m);
-            if (bad >= 0 && in[bad].item >= 0) {
-                const dmr_msg_t *loc = &s->items[in[bad].item];
-                char *msg = dmr_sprintf("output of map %u attempt %u from %s "
-                                        "is unreadable: %s",
-                                        loc->task, loc->attempt, loc->wid,
-                                        dmr_strerror(r));
-                s_set_error(t, msg);
-                free(msg);
-                t->bad_map = in[bad].item;
-                rc = DMR_EFETCH;
+            if (bad >= 0 && in[bad].map >= 0) {
+                rc = s_unreadable(t, in[bad].map, r);
             } else {
                 s_set_error(t, "an intermediate merge run is unreadable");
                 rc = r;
@@ -789,7 +806,7 @@ static int s_merge_passes(task_t *t, const char *dir,
         }
         /* the merged inputs go, their run joins the end of the list */
         for (size_t i = 0; i < fan; i++) {
-            if (in[i].item < 0)
+            if (in[i].map < 0)
                 unlink(in[i].path);
             free(in[i].path);
         }
@@ -800,6 +817,11 @@ static int s_merge_passes(task_t *t, const char *dir,
     }
     if (rc == 0)
         rc = s_merge_open(t, in, n, out);
+    if (rc == 0) {
+        *maps = dmr_malloc((n ? n : 1) * sizeof **maps);
+        for (size_t i = 0; i < n; i++)
+            (*maps)[i] = in[i].map;
+    }
     for (size_t i = 0; i < n; i++)
         free(in[i].path);
     free(in);
@@ -811,6 +833,7 @@ static int s_run_reduce(task_t *t, const char *dir)
     const dmr_msg_t *s = t->spec;
     int rc = 0;
     dmr_merge_t *merge = NULL;
+    long *maps = NULL; /* the map of each input of merge */
     char *tmpdir = dmr_sprintf("%s/_temporary", s->output);
     char *tmp = dmr_sprintf("%s/part-%05u.%u", tmpdir, s->task, s->attempt);
     char err[512] = "";
@@ -821,16 +844,18 @@ static int s_run_reduce(task_t *t, const char *dir)
 
     t->phase = "fetch";
     s_report_progress(t);
-    dmr_fetch_result_t *got = NULL;
-    rc = dmr_fetch_partition(s, dir, &got, &t->ctr[C_SHUFFLE_BYTES],
-                             &t->bad_map, s_fetch_progress, t, err, sizeof err);
+    /* Where the maps not done yet will be comes from the master, which
+     * the worker names in the environment (as for the store). */
+    t->fetch = dmr_fetch_new(s, dir, getenv("DMR_MASTER"), getenv("DMR_WID"));
+    rc = dmr_fetch_run(t->fetch, s_fetch_progress, t, err, sizeof err);
     if (rc) {
         s_set_error(t, err);
+        t->bad_map = dmr_fetch_failed(t->fetch);
         goto out;
     }
-    for (size_t i = 0; i < s->nitems; i++)
-        fetched += got[i].length;
-    rc = s_merge_passes(t, dir, got, &merge);
+    for (uint32_t i = 0; i < s->nmap; i++)
+        fetched += dmr_fetch_output(t->fetch, i)->length;
+    rc = s_merge_passes(t, dir, &merge, &maps);
     if (rc)
         goto out;
     if (store) {
@@ -884,18 +909,15 @@ static int s_run_reduce(task_t *t, const char *dir)
         int r = dmr_merge_next(merge, &key, &vals);
         if (r < 0) {
             long bad = dmr_merge_failed_input(merge);
-            const dmr_msg_t *loc = bad >= 0 ? &s->items[bad] : NULL;
-            char *msg =
-                loc ? dmr_sprintf("output of map %u attempt %u from %s is "
-                                  "unreadable: %s",
-                                  loc->task, loc->attempt, loc->wid,
-                                  dmr_strerror(r))
-                    : dmr_sprintf("reading shuffled map output: %s",
-                                  dmr_strerror(r));
-            s_set_error(t, msg);
-            free(msg);
-            t->bad_map = bad;
-            rc = bad >= 0 ? DMR_EFETCH : r;
+            if (bad >= 0 && maps[bad] >= 0) {
+                rc = s_unreadable(t, maps[bad], r);
+            } else {
+                char *msg = dmr_sprintf("reading shuffled map output: %s",
+                                        dmr_strerror(r));
+                s_set_error(t, msg);
+                free(msg);
+                rc = r;
+            }
             goto out;
         }
         if (r == 0)
@@ -942,7 +964,7 @@ out:
     if (rc && !store)
         unlink(tmp);
     dmr_merge_destroy(&merge);
-    dmr_fetch_result_free(got, s->nitems);
+    free(maps);
     free(tmpdir);
     free(tmp);
     return rc;
@@ -975,9 +997,20 @@ static int s_write_result(task_t *t, int rc)
             ctr[n++] = (dmr_counter_t){s_counter_names[i], t->ctr[i]};
     m.counters = ctr;
     m.ncounters = n;
-    if (rc == DMR_EFETCH && t->bad_map >= 0 &&
-        (size_t)t->bad_map < t->spec->nitems) {
-        m.items = &t->spec->items[t->bad_map];
+    const dmr_fetch_output_t *o =
+        rc == DMR_EFETCH && t->bad_map >= 0 && t->fetch
+            ? dmr_fetch_output(t->fetch, (uint32_t)t->bad_map)
+            : NULL;
+    dmr_msg_t loc;
+    if (o) {
+        /* the map output that could not be read, so the master re-runs
+         * its map */
+        dmr_msg_init(&loc, DMR_MSG_MAP_LOC);
+        loc.task = (uint32_t)t->bad_map;
+        loc.attempt = o->attempt;
+        loc.endpoint = o->endpoint;
+        loc.wid = o->wid;
+        m.items = &loc;
         m.nitems = 1;
     }
     return s_send_frame(&m) == 0 ? 0 : 1;
@@ -1042,6 +1075,7 @@ int dmr_task_main(int argc, char **argv)
         }
     }
     int status = s_write_result(&t, rc);
+    dmr_fetch_destroy(&t.fetch);
     free(t.error);
     dmr_msg_clear(&spec);
     /* dlclose is skipped on purpose: job code may have registered atexit

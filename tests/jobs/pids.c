@@ -3,11 +3,14 @@
  * For tests that count executions of tasks and watch them run in parallel.
  * Every attempt that reaches teardown appends one line to DIR/log:
  *
- *     KIND TASK ATTEMPT PID START_MS END_MS
+ *     KIND TASK ATTEMPT PID START_MS END_MS FIRST_MS
  *
- * KIND is "map" or "reduce"; START_MS (taken in setup) and END_MS (taken in
- * teardown) are CLOCK_REALTIME in milliseconds. The line goes out in a
- * single write(2) to a file opened with O_APPEND, so lines from concurrent
+ * KIND is "map" or "reduce"; START_MS (taken in setup), END_MS (taken in
+ * teardown) and FIRST_MS (when the attempt's first map or reduce call
+ * began, 0 if it made none) are CLOCK_REALTIME in milliseconds. (A reduce
+ * may start before the last map ends, but calls reduce only once it has
+ * every map output: FIRST_MS shows when.) The line goes out in a single
+ * write(2) to a file opened with O_APPEND, so lines from concurrent
  * processes never interleave. An attempt that dies before teardown logs
  * nothing.
  *
@@ -18,6 +21,9 @@
  *     -D slow_map=T   make map task T a straggler: its first attempt (only)
  *     -D slow_ms=N    sleeps N ms more (default 5000) in setup, so a
  *                     speculative backup can overtake it
+ *     -D slow_calls=K or spread over its first K map calls instead, so
+ *                     that it is slow but makes progress (and no task
+ *                     timeout takes it for hung); default 0: in setup
  *
  * Apart from that it is jobs/wordcount.c: a word is a maximal run of
  * [A-Za-z], values are decimal counts, combine and reduce are the same sum,
@@ -42,9 +48,12 @@
 
 /* The attempt's record, begun in setup; ctx->user points to it. */
 typedef struct {
-    int fd;            /* DIR/log, opened for appending */
-    pid_t pid;         /* this task process */
-    uint64_t start_ms; /* when setup began */
+    int fd;             /* DIR/log, opened for appending */
+    pid_t pid;          /* this task process */
+    uint64_t start_ms;  /* when setup began */
+    uint64_t first_ms;  /* when the first map or reduce call began; 0 */
+    unsigned slow_left; /* map calls still to slow down */
+    unsigned slow_each; /* ms each of them sleeps */
 } pids_t;
 
 /* ------------------------------------------------------------- logging */
@@ -62,7 +71,7 @@ static int s_setup(dmr_ctx *ctx)
 {
     uint64_t start = s_now_ms();
     const char *dir = dmr_param(ctx, "pidlog");
-    unsigned sleep_ms, slow_map, slow_ms;
+    unsigned sleep_ms, slow_map, slow_ms, slow_calls;
     if (!dir || dir[0] == '\0') {
         dmr_fail(ctx, "pids: -D pidlog=DIR is required");
         return -1;
@@ -72,7 +81,9 @@ static int s_setup(dmr_ctx *ctx)
         tj_param_uint(ctx, "pids", "slow_map", UINT32_MAX, PIDS_MAX_SLEEP_MS,
                       &slow_map) != 0 ||
         tj_param_uint(ctx, "pids", "slow_ms", 5000, PIDS_MAX_SLEEP_MS,
-                      &slow_ms) != 0)
+                      &slow_ms) != 0 ||
+        tj_param_uint(ctx, "pids", "slow_calls", 0, PIDS_MAX_SLEEP_MS,
+                      &slow_calls) != 0)
         return -1;
 
     char path[PATH_MAX];
@@ -103,10 +114,20 @@ static int s_setup(dmr_ctx *ctx)
     p->fd = fd;
     p->pid = getpid();
     p->start_ms = start;
+    p->first_ms = 0;
+    p->slow_left = 0;
+    p->slow_each = 0;
     ctx->user = p;
 
-    if (ctx->kind == DMR_KIND_MAP && ctx->task == slow_map && ctx->attempt == 1)
-        sleep_ms += slow_ms;
+    if (ctx->kind == DMR_KIND_MAP && ctx->task == slow_map &&
+        ctx->attempt == 1) {
+        if (slow_calls > 0) {
+            p->slow_left = slow_calls;
+            p->slow_each = slow_ms / slow_calls;
+        } else {
+            sleep_ms += slow_ms;
+        }
+    }
     if (ctx->kind == DMR_KIND_MAP && sleep_ms > 0)
         tj_sleep_ms(sleep_ms);
     return 0;
@@ -121,11 +142,11 @@ static void s_teardown(dmr_ctx *ctx)
     if (!p)
         return;
     char line[160];
-    int len =
-        snprintf(line, sizeof line, "%s %u %u %ld %llu %llu\n",
-                 ctx->kind == DMR_KIND_MAP ? "map" : "reduce", ctx->task,
-                 ctx->attempt, (long)p->pid, (unsigned long long)p->start_ms,
-                 (unsigned long long)s_now_ms());
+    int len = snprintf(
+        line, sizeof line, "%s %u %u %ld %llu %llu %llu\n",
+        ctx->kind == DMR_KIND_MAP ? "map" : "reduce", ctx->task, ctx->attempt,
+        (long)p->pid, (unsigned long long)p->start_ms,
+        (unsigned long long)s_now_ms(), (unsigned long long)p->first_ms);
     ssize_t n = write(p->fd, line, (size_t)len);
     if (n != (ssize_t)len)
         fprintf(stderr, "pids: cannot append to the log: %s\n",
@@ -135,5 +156,30 @@ static void s_teardown(dmr_ctx *ctx)
     ctx->user = NULL;
 }
 
+/* Notes when the attempt's first map or reduce call began. */
+static void s_first_call(dmr_ctx *ctx)
+{
+    pids_t *p = ctx->user;
+    if (p && !p->first_ms)
+        p->first_ms = s_now_ms();
+}
+
+static int s_map(dmr_ctx *ctx, const dmr_record *in)
+{
+    pids_t *p = ctx->user;
+    s_first_call(ctx);
+    if (p && p->slow_left > 0) {
+        p->slow_left--;
+        tj_sleep_ms(p->slow_each);
+    }
+    return wc_map(ctx, in);
+}
+
+static int s_reduce(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
+{
+    s_first_call(ctx);
+    return wc_sum(ctx, key, vals);
+}
+
 DMR_JOB_DEFINE(.name = "pids", .setup = s_setup, .teardown = s_teardown,
-               .map = wc_map, .combine = wc_sum, .reduce = wc_sum);
+               .map = s_map, .combine = wc_sum, .reduce = s_reduce);

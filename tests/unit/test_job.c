@@ -87,25 +87,181 @@ Test(job, reserved_parameters_are_checked)
     }
 }
 
-Test(job, reduces_wait_for_every_map)
+Test(job, reduces_start_once_no_map_waits_for_a_slot)
 {
     dmr_job_t *job = s_job(1, 2 * MiB, "1", 2);
-    dmr_task_t *t = dmr_job_next_task(job, "w1", 0);
-    cr_assert_eq(t->kind, DMR_TASK_MAP);
-    s_run(job, t, "w1", DMR_ATT_OK, NULL);
-    t = dmr_job_next_task(job, "w1", 0);
-    cr_assert_eq(t->kind, DMR_TASK_MAP);
-    uint32_t n = dmr_job_start_attempt(job, t, "w1", 0, 0);
-    cr_assert_null(dmr_job_next_task(job, "w2", 0),
-                   "a reduce was offered while a map runs");
-    dmr_job_finish_attempt(job, t, n, DMR_ATT_OK, NULL, "ep", 3, 0);
-    t = dmr_job_next_task(job, "w2", 0);
-    cr_assert_eq(t->kind, DMR_TASK_REDUCE);
-    cr_assert_eq(s_run(job, t, "w2", DMR_ATT_OK, NULL), 0);
-    t = dmr_job_next_task(job, "w2", 0);
-    cr_assert_eq(s_run(job, t, "w2", DMR_ATT_OK, NULL), 1, "job not done");
+    dmr_task_t *m0 = dmr_job_next_task(job, "w1", 0);
+    cr_assert_eq(m0->kind, DMR_TASK_MAP);
+    uint32_t a0 = dmr_job_start_attempt(job, m0, "w1", 0, 0);
+    dmr_task_t *m1 = dmr_job_next_task(job, "w2", 0);
+    cr_assert_eq(m1->kind, DMR_TASK_MAP,
+                 "a reduce was offered while map 1 waits for a slot");
+    uint32_t a1 = dmr_job_start_attempt(job, m1, "w2", 0, 0);
+    /* Every map runs, none is done: a reduce may start and fetch. */
+    dmr_task_t *r0 = dmr_job_next_task(job, "w3", 0);
+    cr_assert_not_null(r0, "no reduce offered while every map runs");
+    cr_assert_eq(r0->kind, DMR_TASK_REDUCE);
+    uint32_t ra = dmr_job_start_attempt(job, r0, "w3", 0, 0);
+    /* Map 0 fails: it waits again, and comes before the other reduce. */
+    dmr_job_finish_attempt(job, m0, a0, DMR_ATT_FAILED, "boom", NULL, 3, 0);
+    cr_assert(dmr_job_map_waits(job));
+    cr_assert_eq(dmr_job_next_task(job, "w3", 0), m0,
+                 "a reduce was offered while map 0 waits for a slot");
+    a0 = dmr_job_start_attempt(job, m0, "w3", 0, 0);
+    cr_assert_not(dmr_job_map_waits(job));
+    dmr_task_t *r1 = dmr_job_next_task(job, "w1", 0);
+    cr_assert_eq(r1, &job->reduces[1]);
+    uint32_t rb = dmr_job_start_attempt(job, r1, "w1", 0, 0);
+    cr_assert_null(dmr_job_next_task(job, "w1", 0));
+    dmr_job_finish_attempt(job, m0, a0, DMR_ATT_OK, NULL, "ep0", 3, 0);
+    dmr_job_finish_attempt(job, m1, a1, DMR_ATT_OK, NULL, "ep1", 3, 0);
+    cr_assert_eq(
+        dmr_job_finish_attempt(job, r0, ra, DMR_ATT_OK, NULL, NULL, 3, 3000),
+        0);
+    cr_assert_eq(
+        dmr_job_finish_attempt(job, r1, rb, DMR_ATT_OK, NULL, NULL, 3, 3000), 1,
+        "job not done");
     cr_assert_eq(job->state, DMR_JOB_SUCCEEDED);
     cr_assert_eq(job->end_ms, 3000);
+    dmr_job_destroy(&job);
+}
+
+Test(job, no_reduce_takes_a_slot_while_a_map_waits_even_one_it_cannot_use)
+{
+    dmr_job_t *job = s_job(1, 1 * MiB, "1", 1);
+    dmr_task_t *m = &job->maps[0];
+    s_run(job, m, "w1", DMR_ATT_FAILED, "boom");
+    /* The map goes to the other worker, not w1; w1 gets nothing either. */
+    cr_assert_null(dmr_job_next_task(job, "w1", 1),
+                   "w1 got a task while map 0 waits for w2");
+    cr_assert_eq(dmr_job_next_task(job, "w2", 1), m);
+    dmr_job_start_attempt(job, m, "w2", 0, 0);
+    cr_assert_eq(dmr_job_next_task(job, "w1", 1), &job->reduces[0]);
+    dmr_job_destroy(&job);
+}
+
+/* Starts a reduce attempt on wid at wall time start in phase. */
+static dmr_attempt_t *s_reduce_at(dmr_job_t *job, uint32_t i, const char *wid,
+                                  int64_t start, const char *phase)
+{
+    dmr_task_t *t = &job->reduces[i];
+    dmr_attempt_t *a =
+        dmr_task_attempt(t, dmr_job_start_attempt(job, t, wid, start, 0));
+    snprintf(a->phase, sizeof a->phase, "%s", phase);
+    return a;
+}
+
+Test(job, a_waiting_map_takes_the_slot_of_the_newest_reduce_still_fetching)
+{
+    dmr_job_t *job = s_job(1, 1 * MiB, "1", 4);
+    dmr_task_t *m = &job->maps[0], *t = NULL, *map = NULL;
+    uint32_t am = dmr_job_start_attempt(job, m, "w1", 0, 0);
+    dmr_attempt_t *r0 = s_reduce_at(job, 0, "w1", 30, "");
+    dmr_attempt_t *r1 = s_reduce_at(job, 1, "w2", 20, "fetch");
+    s_reduce_at(job, 2, "w2", 40, "merge");
+    s_reduce_at(job, 3, "w2", 50, "reduce");
+    cr_assert_null(dmr_job_preempt(job, 0, 0, &t, &map),
+                   "a reduce was stopped while no map waits");
+    /* The map fails on w1 and waits; with one other worker it must go
+     * there, so the slot comes from w2, where a reduce still fetches
+     * (those merging or reducing have all they need). */
+    dmr_job_finish_attempt(job, m, am, DMR_ATT_FAILED, "boom", NULL, 3, 0);
+    cr_assert_eq(dmr_job_preempt(job, 1, 0, &t, &map), r1);
+    cr_assert_eq(t, &job->reduces[1]);
+    cr_assert_eq(map, m);
+    /* Were w1 fine for the map, the newest fetching attempt would go. */
+    cr_assert_eq(dmr_job_preempt(job, 0, 0, &t, &map), r0);
+    cr_assert_eq(t, &job->reduces[0]);
+    /* A worker the job blacklisted gets no map, unless all are. */
+    for (int i = 0; i < 3; i++)
+        dmr_job_count_failure(job, "w2", 3);
+    cr_assert_null(dmr_job_preempt(job, 1, 0, &t, &map));
+    cr_assert_eq(dmr_job_preempt(job, 1, 1, &t, &map), r1);
+    /* Stopped, the reduce does not count a failure and waits, idle, until
+     * the map has its slot. */
+    dmr_job_finish_attempt(job, &job->reduces[1], r1->n, DMR_ATT_KILLED,
+                           "its slot went to map 0", NULL, 3, 0);
+    cr_assert_eq(job->reduces[1].state, DMR_TASK_IDLE);
+    cr_assert_eq(job->reduces[1].failures, 0);
+    cr_assert_eq(dmr_job_next_task(job, "w3", 1), m);
+    dmr_job_start_attempt(job, m, "w3", 0, 0);
+    cr_assert_eq(dmr_job_next_task(job, "w3", 1), &job->reduces[1]);
+    cr_assert_null(dmr_job_preempt(job, 1, 1, &t, &map));
+    dmr_job_destroy(&job);
+}
+
+Test(job, a_reduce_that_started_early_is_timed_from_the_last_map)
+{
+    dmr_job_t *job = s_job(1, 2 * MiB, "1", 3);
+    dmr_task_t *m0 = &job->maps[0], *m1 = &job->maps[1];
+    dmr_task_t *r0 = &job->reduces[0], *r1 = &job->reduces[1];
+    dmr_task_t *r2 = &job->reduces[2];
+    uint32_t a0 = dmr_job_start_attempt(job, m0, "w1", 1000, 0);
+    uint32_t a1 = dmr_job_start_attempt(job, m1, "w2", 1000, 0);
+    dmr_attempt_t *early =
+        dmr_task_attempt(r0, dmr_job_start_attempt(job, r0, "w3", 1100, 0));
+    dmr_attempt_t *gone =
+        dmr_task_attempt(r2, dmr_job_start_attempt(job, r2, "w3", 1200, 0));
+    dmr_job_finish_attempt(job, r2, gone->n, DMR_ATT_KILLED, "x", NULL, 3,
+                           1300);
+    dmr_job_finish_attempt(job, m0, a0, DMR_ATT_OK, NULL, "ep", 3, 2000);
+    /* While a map is not done, an attempt is timed from its start. */
+    cr_assert_eq(dmr_job_work_began(job, r0, early, 2500), 1100);
+    dmr_job_finish_attempt(job, m1, a1, DMR_ATT_OK, NULL, "ep", 3, 5000);
+    cr_assert_eq(job->maps_end_ms, 5000);
+    dmr_attempt_t *late =
+        dmr_task_attempt(r1, dmr_job_start_attempt(job, r1, "w1", 5100, 0));
+    cr_assert_eq(dmr_job_work_began(job, r0, early, 6000), 5000);
+    cr_assert_eq(dmr_job_work_began(job, r1, late, 6000), 5100);
+    /* One that ended before the last map was done keeps its start. */
+    cr_assert_eq(dmr_job_work_began(job, r2, gone, gone->end_ms), 1200);
+    cr_assert_eq(dmr_job_work_began(job, m1, &m1->att[0], 6000), 1000);
+    dmr_job_destroy(&job);
+}
+
+Test(job, the_map_log_tells_a_reduce_which_maps_finished_since_it_asked)
+{
+    dmr_job_t *job = s_job(1, 3 * MiB, "1", 1);
+    cr_assert_eq(job->nmap, 3);
+    dmr_msg_t it[8];
+    uint64_t next = 99;
+    cr_assert_eq(dmr_job_done_maps(job, it), 0);
+    cr_assert_eq(dmr_job_maps_since(job, 0, 8, it, &next), 0);
+    cr_assert_eq(next, 0);
+    s_run(job, &job->maps[2], "w1", DMR_ATT_OK, NULL);
+    s_run(job, &job->maps[0], "w2", DMR_ATT_OK, NULL);
+    /* A reduce starting now gets both, and where the log stands. */
+    cr_assert_eq(dmr_job_done_maps(job, it), 2);
+    cr_assert_eq(it[0].type, DMR_MSG_MAP_LOC);
+    cr_assert_eq(it[0].task, 0);
+    cr_assert_str_eq(it[0].wid, "w2");
+    cr_assert_eq(it[1].task, 2);
+    cr_assert_eq(job->nmap_log, 2);
+    /* One that started before learns them in the order they finished. */
+    cr_assert_eq(dmr_job_maps_since(job, 0, 8, it, &next), 2);
+    cr_assert_eq(it[0].task, 2);
+    cr_assert_eq(it[0].attempt, 1);
+    cr_assert_str_eq(it[0].endpoint, "tcp://x:1");
+    cr_assert_str_eq(it[0].wid, "w1");
+    cr_assert_eq(it[1].task, 0);
+    cr_assert_eq(next, 2);
+    cr_assert_eq(dmr_job_maps_since(job, next, 8, it, &next), 0);
+    cr_assert_eq(next, 2);
+    /* At most max entries of the log at a time. */
+    cr_assert_eq(dmr_job_maps_since(job, 0, 1, it, &next), 1);
+    cr_assert_eq(it[0].task, 2);
+    cr_assert_eq(next, 1);
+    /* A lost output is no location; the map done again is logged again. */
+    dmr_job_map_output_lost(job, &job->maps[2], "worker w1 lost");
+    cr_assert_eq(dmr_job_maps_since(job, 0, 8, it, &next), 1);
+    cr_assert_eq(it[0].task, 0);
+    cr_assert_eq(next, 2);
+    s_run(job, &job->maps[2], "w3", DMR_ATT_OK, NULL);
+    cr_assert_eq(dmr_job_maps_since(job, 2, 8, it, &next), 1);
+    cr_assert_eq(it[0].task, 2);
+    cr_assert_eq(it[0].attempt, 2);
+    cr_assert_str_eq(it[0].wid, "w3");
+    cr_assert_eq(next, 3);
     dmr_job_destroy(&job);
 }
 

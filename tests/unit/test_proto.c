@@ -740,6 +740,29 @@ static void s_fill_fetch_data(dmr_msg_t *m)
     m->blob_len = sizeof s_blob16;
 }
 
+static void s_fill_map_query(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_MAP_QUERY);
+    m->job = V_JOB;
+    m->task = V_TASK;
+    m->attempt = V_ATT;
+    m->wid = s_wid;
+    m->offset = V_OFF;
+}
+
+static void s_fill_map_locs(dmr_msg_t *m)
+{
+    dmr_msg_init(m, DMR_MSG_MAP_LOCS);
+    m->job = V_JOB;
+    m->task = V_TASK;
+    m->attempt = V_ATT;
+    m->state = s_state;
+    m->offset = V_OFF;
+    m->total = V_TOTAL;
+    m->items = s_items(s_fill_map_loc, 4);
+    m->nitems = 4;
+}
+
 /* One case per top-level message, with the keys it must put on the wire
  * (besides "v" and "t") -- written from proto.h, not read from proto.c --
  * and the keys of every item in its list. */
@@ -826,6 +849,9 @@ static const rt_case_t s_cases[] = {
      "chunk wid ep state vers len"},
     {DMR_MSG_REGISTER, s_fill_register_chunks,
      "host pid ep slots wid inc items name", "chunk wid ep state vers len"},
+    {DMR_MSG_MAP_QUERY, s_fill_map_query, "job task att wid off", NULL},
+    {DMR_MSG_MAP_LOCS, s_fill_map_locs, "job task att state off total items",
+     "task att ep wid"},
 };
 #define NCASES (sizeof s_cases / sizeof *s_cases)
 
@@ -1094,6 +1120,23 @@ Test(proto, task_round_trips_every_field_with_params_and_map_locations,
      .timeout = 10)
 {
     s_round_trip_case(DMR_MSG_TASK);
+}
+
+Test(proto, map_query_round_trips_every_field, .timeout = 10)
+{
+    s_round_trip_case(DMR_MSG_MAP_QUERY);
+}
+
+Test(proto, map_locs_round_trips_with_and_without_map_locations, .timeout = 10)
+{
+    s_round_trip_case(DMR_MSG_MAP_LOCS);
+    /* A reply to an attempt that no longer runs lists nothing. */
+    dmr_msg_t m;
+    s_fill_map_locs(&m);
+    m.state = "killed";
+    m.items = NULL;
+    m.nitems = 0;
+    s_round_trip(&m, NULL);
 }
 
 Test(proto, job_blob_round_trips_a_bin32_blob_with_zero_bytes, .timeout = 10)
