@@ -292,7 +292,7 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
     [DMR_MSG_MAP_QUERY] = {"MAP_QUERY",
                            B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_WID) |
                                B(F_OFF),
-                           0, 0},
+                           B(F_FLAGS), 0},
     [DMR_MSG_MAP_LOCS] = {"MAP_LOCS",
                           B(F_JOB) | B(F_TASK) | B(F_ATT) | B(F_STATE) |
                               B(F_OFF) | B(F_TOTAL),

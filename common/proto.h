@@ -107,7 +107,9 @@ typedef enum {
     DMR_MSG_CHUNK_REPORT = 55, /* wid inc items=REPLICA */
     DMR_MSG_JNL_WORKER = 56,   /* wid name(=node id) */
     /* reduce task -> master, while it lacks map outputs, and back */
-    DMR_MSG_MAP_QUERY = 57, /* job task att wid off(=map log position) */
+    DMR_MSG_MAP_QUERY = 57, /* job task att wid off(=map log position)
+                             * [flags: 1 = the master may hold it until
+                             * a map is done] */
     DMR_MSG_MAP_LOCS = 58,  /* job task att state off total [items=MAP_LOC] */
     DMR_MSG_TYPE_COUNT
 } dmr_msg_type_t;

@@ -567,32 +567,96 @@ static void s_on_job_fetch(dmr_master_t *ms, const dmr_peer_t *from,
  * its attempt still runs: a reduce waiting for maps stops when its
  * attempt was given up (the job ended, the master restarted), even if
  * its worker never got the CANCEL. */
-static void s_on_map_query(dmr_master_t *ms, const dmr_peer_t *from,
-                           const dmr_msg_t *m)
+/* A reduce that lacks map outputs asks where the maps done since its map
+ * log position are. When there is nothing new yet and it allows it
+ * (flags 1), the question is held and answered as soon as a map is done
+ * or the attempt ends, or after HOLD_MS: the reduce hears of a map at
+ * once, without polling. */
+#define HOLD_MS 500
+#define HOLD_MAX 4096
+
+/* The attempt a MAP_QUERY names, if it is a reduce that runs there. */
+static dmr_attempt_t *s_query_attempt(dmr_master_t *ms, uint64_t jid,
+                                      uint32_t task, uint32_t att,
+                                      const char *wid, dmr_job_t **job)
 {
-    dmr_job_t *job = dmr_m_job(ms, m->job);
-    dmr_task_t *t = job ? dmr_job_task(job, DMR_TASK_REDUCE, m->task) : NULL;
-    dmr_attempt_t *a = t ? dmr_task_attempt(t, m->attempt) : NULL;
-    if (a && strcmp(a->wid, m->wid) != 0)
-        a = NULL;
+    *job = dmr_m_job(ms, jid);
+    dmr_task_t *t = *job ? dmr_job_task(*job, DMR_TASK_REDUCE, task) : NULL;
+    dmr_attempt_t *a = t ? dmr_task_attempt(t, att) : NULL;
+    return a && !strcmp(a->wid, wid) ? a : NULL;
+}
+
+static void s_map_locs(dmr_master_t *ms, const dmr_peer_t *to, uint64_t jid,
+                       uint32_t task, uint32_t att, const char *wid,
+                       uint64_t offset)
+{
+    dmr_job_t *job;
+    dmr_attempt_t *a = s_query_attempt(ms, jid, task, att, wid, &job);
     dmr_msg_t r;
     dmr_msg_init(&r, DMR_MSG_MAP_LOCS);
-    r.job = m->job;
-    r.task = m->task;
-    r.attempt = m->attempt;
+    r.job = jid;
+    r.task = task;
+    r.attempt = att;
     r.state = a ? dmr_att_state_name(a->state) : "unknown";
-    r.offset = m->offset;
+    r.offset = offset;
     if (a && a->state == DMR_ATT_RUNNING) {
         size_t room =
-            m->offset < job->nmap_log ? (size_t)(job->nmap_log - m->offset) : 0;
+            offset < job->nmap_log ? (size_t)(job->nmap_log - offset) : 0;
         if (room > MAP_LOCS_MAX)
             room = MAP_LOCS_MAX;
         r.items = dmr_calloc(room + 1, sizeof *r.items);
-        r.nitems = dmr_job_maps_since(job, m->offset, room, r.items, &r.offset);
+        r.nitems = dmr_job_maps_since(job, offset, room, r.items, &r.offset);
         r.total = job->nmap_log;
     }
-    dmr_m_send(ms, from, &r);
+    dmr_m_send(ms, to, &r);
     free(r.items);
+}
+
+static void s_on_map_query(dmr_master_t *ms, const dmr_peer_t *from,
+                           const dmr_msg_t *m)
+{
+    dmr_job_t *job;
+    dmr_attempt_t *a =
+        s_query_attempt(ms, m->job, m->task, m->attempt, m->wid, &job);
+    if ((m->flags & 1) && a && a->state == DMR_ATT_RUNNING &&
+        m->offset >= job->nmap_log && ms->nheld < HOLD_MAX &&
+        strlen(m->wid) < sizeof ms->held->wid) {
+        if (ms->nheld == ms->capheld) {
+            ms->capheld = ms->capheld ? 2 * ms->capheld : 16;
+            ms->held = dmr_realloc(ms->held, ms->capheld * sizeof *ms->held);
+        }
+        dmr_m_held_t *h = &ms->held[ms->nheld++];
+        h->peer = *from;
+        h->job = m->job;
+        h->task = m->task;
+        h->attempt = m->attempt;
+        snprintf(h->wid, sizeof h->wid, "%s", m->wid);
+        h->offset = m->offset;
+        h->until = dmr_now_ms() + HOLD_MS;
+        return;
+    }
+    s_map_locs(ms, from, m->job, m->task, m->attempt, m->wid, m->offset);
+}
+
+/* Answers the held questions that have news, whose attempt no longer
+ * runs, or that have waited HOLD_MS. */
+static void s_answer_held(dmr_master_t *ms)
+{
+    int64_t now = dmr_now_ms();
+    for (size_t i = 0; i < ms->nheld;) {
+        dmr_m_held_t *h = &ms->held[i];
+        dmr_job_t *job;
+        dmr_attempt_t *a =
+            s_query_attempt(ms, h->job, h->task, h->attempt, h->wid, &job);
+        if (a && a->state == DMR_ATT_RUNNING && h->offset >= job->nmap_log &&
+            now < h->until) {
+            i++;
+            continue;
+        }
+        s_map_locs(ms, &h->peer, h->job, h->task, h->attempt, h->wid,
+                   h->offset);
+        ms->held[i] = ms->held[--ms->nheld];
+    }
 }
 
 /* ------------------------------------------------------------- clients */
@@ -803,6 +867,7 @@ static void s_destroy(dmr_master_t *ms)
     free(ms->workers);
     free(ms->jobs_dir);
     free(ms->copies);
+    free(ms->held);
     dmr_ns_destroy(&ms->ns);
     dmr_journal_close(&ms->jnl);
     dmr_net_close(&ms->sock);
@@ -896,6 +961,8 @@ int dmr_master_run(const dmr_master_config_t *cfg)
             s_dispatch(&ms, &from, &m);
             dmr_msg_clear(&m);
         }
+        if (ms.nheld)
+            s_answer_held(&ms);
         if (dmr_now_ms() >= next_cron) {
             s_detect(&ms);
             dmr_m_watch_tasks(&ms);

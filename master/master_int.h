@@ -38,6 +38,16 @@ typedef struct {
     int64_t started; /* monotonic ms */
 } dmr_m_copy_t;
 
+/* A reduce's MAP_QUERY held until a map finishes (master.c). */
+typedef struct {
+    dmr_peer_t peer;
+    uint64_t job;
+    uint32_t task, attempt;
+    char wid[32];
+    uint64_t offset;
+    int64_t until; /* monotonic ms: answered by then, news or not */
+} dmr_m_held_t;
+
 typedef struct {
     const dmr_master_config_t *cfg;
     void *zctx;
@@ -55,7 +65,9 @@ typedef struct {
     dmr_ns_t *ns;         /* the chunk store's namespace */
     dmr_m_copy_t *copies; /* chunk copies in flight */
     size_t ncopies;
-    size_t place_next; /* rotation for replica placement */
+    size_t place_next;  /* rotation for replica placement */
+    dmr_m_held_t *held; /* MAP_QUERYs waiting for news */
+    size_t nheld, capheld;
 } dmr_master_t;
 
 /* master.c */

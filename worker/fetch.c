@@ -3,10 +3,12 @@
  * Where the map outputs are: the TASK lists those of the maps done when
  * the reduce was assigned, and its "off" is where the job's map log (the
  * maps in the order they finished, master/job.h) stood then. While some
- * map output is unknown the reduce asks the master, every ASK_MS, for
- * what the log holds from there on (MAP_QUERY, answered by MAP_LOCS), so
- * each output is fetched as soon as its map is done. Each map output is
- * fetched once: from the location first learnt, or from a newer one
+ * map output is unknown the reduce asks the master for what the log
+ * holds from there on (MAP_QUERY, answered by MAP_LOCS). The master holds
+ * a question that has no news yet until a map is done (or half a second
+ * has passed), and the reduce asks again ASK_MS after each answer, so
+ * each output is fetched as soon as its map is done, without polling. Each map
+ * output is fetched once: from the location first learnt, or from a newer one
  * learnt before its fetch began; a map re-executed after that changes
  * nothing here. The master's answer also says whether this attempt still
  * runs, so a reduce waiting for maps stops when it was given up.
@@ -34,7 +36,7 @@
 #include "common/net.h"
 #include "common/util.h"
 
-#define ASK_MS 200        /* how often a reduce lacking outputs asks */
+#define ASK_MS 20         /* pause between an answer and the next question */
 #define ASK_AGAIN_MS 2000 /* a question unanswered this long is asked again */
 #define POLL_MS 200
 
@@ -348,6 +350,7 @@ static int s_ask(dmr_fetch_t *f, int64_t now, char *err, size_t errlen)
     m.attempt = f->spec->attempt;
     m.wid = f->wid;
     m.offset = f->log_pos;
+    m.flags = 1;                       /* hold it until there is news */
     dmr_net_send(f->master, NULL, &m); /* if it is lost, it is asked again */
     f->asked = now;
     return 0;

@@ -748,6 +748,7 @@ static void s_fill_map_query(dmr_msg_t *m)
     m->attempt = V_ATT;
     m->wid = s_wid;
     m->offset = V_OFF;
+    m->flags = 1;
 }
 
 static void s_fill_map_locs(dmr_msg_t *m)
@@ -849,7 +850,7 @@ static const rt_case_t s_cases[] = {
      "chunk wid ep state vers len"},
     {DMR_MSG_REGISTER, s_fill_register_chunks,
      "host pid ep slots wid inc items name", "chunk wid ep state vers len"},
-    {DMR_MSG_MAP_QUERY, s_fill_map_query, "job task att wid off", NULL},
+    {DMR_MSG_MAP_QUERY, s_fill_map_query, "job task att wid off flags", NULL},
     {DMR_MSG_MAP_LOCS, s_fill_map_locs, "job task att state off total items",
      "task att ep wid"},
 };
