@@ -52,9 +52,13 @@ struct dmr_merge {
 static int s_less(const dmr_merge_t *m, size_t a, size_t b)
 {
     const s_input *x = &m->in[a], *y = &m->in[b];
+    int c;
     if (m->dflt && x->pfx != y->pfx)
         return x->pfx < y->pfx;
-    int c = m->cmp(x->key, y->key);
+    if (m->dflt && (x->key.len <= 8 || y->key.len <= 8)) /* the pad decides */
+        c = (x->key.len > y->key.len) - (x->key.len < y->key.len);
+    else
+        c = m->cmp(x->key, y->key);
     return c != 0 ? c < 0 : a < b;
 }
 
@@ -141,7 +145,9 @@ static int s_values_next(dmr_values *self, dmr_slice *out)
     s_input *top = &m->in[m->heap[0]];
     if (!m->fresh) {
         dmr_slice gk = {m->key.data, m->key.len};
-        if ((m->dflt && top->pfx != m->gpfx) || m->cmp(top->key, gk) != 0)
+        if (m->dflt ? top->pfx != m->gpfx || top->key.len != gk.len ||
+                          (gk.len > 8 && m->cmp(top->key, gk) != 0)
+                    : m->cmp(top->key, gk) != 0)
             goto end;
     }
     m->fresh = 0;
