@@ -8,7 +8,14 @@
  * slices that doubles as it fills; taking the values for the combiner
  * gives the group a fresh block. Blocks, long keys and out-of-line value
  * bytes are appended to chunks that never move until the table is
- * emptied. */
+ * emptied. A summing table keeps a uint64_t count where the values would
+ * be.
+ *
+ * put() queues a pair (its key zero-padded, as the slot keeps it) and
+ * prefetches its slot; the pair is added QUEUE puts later, when the line
+ * has had time to arrive. drain() lists the groups with their key's first
+ * 16 bytes, sorts that list (most comparisons never touch a slot) and
+ * visits the slots in order, prefetching a few ahead. */
 #include "shuffle/combtab.h"
 
 #include <stdlib.h>

@@ -221,7 +221,7 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
         t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
         if (t->ct) {
             rc = dmr_combtab_put(t->ct, h, p, key, val);
-            if (rc && !t->error)
+            if (rc && t->sum) /* the combiner's failures are named */
                 s_sum_error(t, rc, key, val);
             t->ctr[C_COMBINE_IN] += t->sum;
             /* the table grows by a slot at most per pair: a look every
