@@ -157,17 +157,7 @@ fi
 say "load     other processes on this machine are not stopped by the benchmark; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- probes
-
-# cpu_of PID...: utime+stime of these processes and of their reaped
-# children, in clock ticks (a process that is gone counts 0).
-cpu_of() {
-    for p in "$@"; do
-        sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true
-    done | awk '{ t += $12 + $13 + $14 + $15 } END { print t + 0 }'
-}
-
-# self_cpu: the same for the children this shell has reaped (the clients).
-self_cpu() { sed 's/.*) //' "/proc/$$/stat" | awk '{ print $14 + $15 }'; }
+# (cpu_of and self_cpu are in lib.sh)
 
 # disk_sectors: "read written" sectors of the disk so far.
 disk_sectors() {

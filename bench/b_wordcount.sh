@@ -93,17 +93,7 @@ say "         reference: $(wc -l < "$REF") distinct words, $(awk -F '\t' '{ n +=
 say "cache    the corpus is read once before the runs; every run reads it from the page cache"
 
 # ---------------------------------------------------------------- probes
-
-# cpu_of PID...: utime+stime of these processes and of their reaped
-# children, in clock ticks (a process that is gone counts 0).
-cpu_of() {
-    for p in "$@"; do
-        sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true
-    done | awk '{ t += $12 + $13 + $14 + $15 } END { print t + 0 }'
-}
-
-# self_cpu: the same for the children this shell has reaped.
-self_cpu() { sed 's/.*) //' "/proc/$$/stat" | awk '{ print $14 + $15 }'; }
+# (cpu_of and self_cpu are in lib.sh)
 
 # jiffies: "busy idle steal" jiffies of the whole machine so far (all
 # CPUs; idle includes iowait; steal: time the hypervisor gave away).

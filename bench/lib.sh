@@ -197,6 +197,17 @@ cluster_down() {
     "$DMR" cluster down --state "$ST" >/dev/null 2>&1 || true
 }
 
+# cpu_of PID...: utime+stime of these processes and of their reaped
+# children, in clock ticks (a process that is gone counts 0).
+cpu_of() {
+    for p in "$@"; do
+        sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true
+    done | awk '{ t += $12 + $13 + $14 + $15 } END { print t + 0 }'
+}
+
+# self_cpu: the same for the children this shell has reaped.
+self_cpu() { sed 's/.*) //' "/proc/$$/stat" | awk '{ print $14 + $15 }'; }
+
 # pid_of NAME: the pid STATE/pids holds for a local process (worker-2).
 pid_of() { awk -v n="$1" '$1 == n { print $2 }' "$ST/pids"; }
 
