@@ -64,25 +64,9 @@ static char *s_endpoint(const char *name)
     return dmr_sprintf("ipc://%s/%s", s_dir, name);
 }
 
-/* Runs serve(sock, arg) in a child on a ROUTER bound to ipc://dir/name. */
-static void s_peer(int k, const char *name,
-                   void (*serve)(void *sock, const void *arg), const void *arg)
-{
-    char *ep = s_endpoint(name);
-    pid_t pid = fork();
-    cr_assert(pid >= 0, "fork failed");
-    if (pid == 0) {
-        void *zctx = zmq_ctx_new();
-        void *sock = dmr_net_socket(zctx, ZMQ_ROUTER);
-        char actual[512];
-        if (!sock || dmr_net_bind(sock, ep, actual, sizeof actual) != 0)
-            _exit(1);
-        serve(sock, arg);
-        _exit(0);
-    }
-    free(ep);
-    s_kids[k] = pid;
-}
+/* Answers the nth message (from 0) a fake peer got. */
+typedef void (*reply_fn)(void *sock, const dmr_peer_t *from, const dmr_msg_t *m,
+                         const void *arg, size_t nth);
 
 /* Waits up to ms for one message on sock; 0 when one came. */
 static int s_next(void *sock, dmr_peer_t *from, dmr_msg_t *m, int ms)
@@ -93,6 +77,37 @@ static int s_next(void *sock, dmr_peer_t *from, dmr_msg_t *m, int ms)
     return dmr_net_recv(sock, from, m, NULL, 0);
 }
 
+/* Runs a fake peer in a child on a ROUTER bound to ipc://dir/name: reply
+ * answers each message, until none has come for 10 s. */
+static void s_peer(int k, const char *name, reply_fn reply, const void *arg)
+{
+    char *ep = s_endpoint(name);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed");
+    if (pid == 0) {
+        void *zctx = zmq_ctx_new();
+        void *sock = dmr_net_socket(zctx, ZMQ_ROUTER);
+        char actual[512];
+        if (!sock || dmr_net_bind(sock, ep, actual, sizeof actual) != 0)
+            _exit(1);
+        size_t nth = 0;
+        for (int idle = 0; idle < 100;) {
+            dmr_peer_t from;
+            dmr_msg_t m;
+            if (s_next(sock, &from, &m, 100) != 0) {
+                idle++;
+                continue;
+            }
+            idle = 0;
+            reply(sock, &from, &m, arg, nth++);
+            dmr_msg_clear(&m);
+        }
+        _exit(0);
+    }
+    free(ep);
+    s_kids[k] = pid;
+}
+
 /* ------------------------------------------------------------ shuffle */
 
 typedef struct {
@@ -100,46 +115,39 @@ typedef struct {
     long fail_map; /* this map's fetches get an ERROR; -1: none */
 } shuffle_script_t;
 
-static void s_shuffle(void *sock, const void *arg)
+static void s_shuffle(void *sock, const dmr_peer_t *from, const dmr_msg_t *m,
+                      const void *arg, size_t nth)
 {
     const shuffle_script_t *sc = arg;
-    char *log = dmr_sprintf("%s/fetches", s_dir);
     static uint8_t buf[DMR_MSG_PIECE];
-    for (int idle = 0; idle < 100;) {
-        dmr_peer_t from;
-        dmr_msg_t m;
-        if (s_next(sock, &from, &m, 100) != 0) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        if (m.offset == 0) {
-            FILE *f = fopen(log, "a");
-            fprintf(f, "%u %u\n", m.task, m.attempt);
-            fclose(f);
-        }
-        dmr_msg_t r;
-        if ((long)m.task == sc->fail_map) {
-            dmr_msg_init(&r, DMR_MSG_ERROR);
-            r.status = DMR_ENOENT;
-            r.error = "no such map output here";
-        } else {
-            if (m.task == 0 && sc->slow_ms)
-                usleep((useconds_t)sc->slow_ms * 1000);
-            uint64_t total = s_len(m.task), n = total - m.offset;
-            if (n > DMR_MSG_PIECE)
-                n = DMR_MSG_PIECE;
-            for (uint64_t i = 0; i < n; i++)
-                buf[i] = s_byte(m.task, m.attempt, m.offset + i);
-            dmr_msg_init(&r, DMR_MSG_FETCH_DATA);
-            r.job = m.job, r.task = m.task, r.attempt = m.attempt;
-            r.part = m.part, r.offset = m.offset, r.total = total;
-            r.blob = buf;
-            r.blob_len = n;
-        }
-        dmr_net_send(sock, &from, &r);
-        dmr_msg_clear(&m);
+    (void)nth;
+    if (m->offset == 0) {
+        char *log = dmr_sprintf("%s/fetches", s_dir);
+        FILE *f = fopen(log, "a");
+        fprintf(f, "%u %u\n", m->task, m->attempt);
+        fclose(f);
+        free(log);
     }
+    dmr_msg_t r;
+    if ((long)m->task == sc->fail_map) {
+        dmr_msg_init(&r, DMR_MSG_ERROR);
+        r.status = DMR_ENOENT;
+        r.error = "no such map output here";
+    } else {
+        if (m->task == 0 && sc->slow_ms)
+            usleep((useconds_t)sc->slow_ms * 1000);
+        uint64_t total = s_len(m->task), n = total - m->offset;
+        if (n > DMR_MSG_PIECE)
+            n = DMR_MSG_PIECE;
+        for (uint64_t i = 0; i < n; i++)
+            buf[i] = s_byte(m->task, m->attempt, m->offset + i);
+        dmr_msg_init(&r, DMR_MSG_FETCH_DATA);
+        r.job = m->job, r.task = m->task, r.attempt = m->attempt;
+        r.part = m->part, r.offset = m->offset, r.total = total;
+        r.blob = buf;
+        r.blob_len = n;
+    }
+    dmr_net_send(sock, from, &r);
 }
 
 /* ------------------------------------------------------------- master */
@@ -158,39 +166,29 @@ typedef struct {
     size_t n; /* the last one repeats */
 } master_script_t;
 
-static void s_master(void *sock, const void *arg)
+static void s_master(void *sock, const dmr_peer_t *from, const dmr_msg_t *m,
+                     const void *arg, size_t nth)
 {
     const master_script_t *sc = arg;
+    const answer_t *a = &sc->answers[nth < sc->n ? nth : sc->n - 1];
     char *ep = s_endpoint("shuffle");
-    size_t q = 0;
-    for (int idle = 0; idle < 100;) {
-        dmr_peer_t from;
-        dmr_msg_t m;
-        if (s_next(sock, &from, &m, 100) != 0) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        const answer_t *a = &sc->answers[q < sc->n ? q : sc->n - 1];
-        q++;
-        dmr_msg_t r, items[4];
-        dmr_msg_init(&r, DMR_MSG_MAP_LOCS);
-        r.job = m.job, r.task = m.task, r.attempt = m.attempt;
-        r.state = a->state;
-        r.offset = a->off;
-        r.total = a->off;
-        for (size_t i = 0; i < a->nlocs; i++) {
-            dmr_msg_init(&items[i], DMR_MSG_MAP_LOC);
-            items[i].task = a->locs[i][0];
-            items[i].attempt = a->locs[i][1];
-            items[i].endpoint = ep;
-            items[i].wid = "w2";
-        }
-        r.items = items;
-        r.nitems = a->nlocs;
-        dmr_net_send(sock, &from, &r);
-        dmr_msg_clear(&m);
+    dmr_msg_t r, items[4];
+    dmr_msg_init(&r, DMR_MSG_MAP_LOCS);
+    r.job = m->job, r.task = m->task, r.attempt = m->attempt;
+    r.state = a->state;
+    r.offset = a->off;
+    r.total = a->off;
+    for (size_t i = 0; i < a->nlocs; i++) {
+        dmr_msg_init(&items[i], DMR_MSG_MAP_LOC);
+        items[i].task = a->locs[i][0];
+        items[i].attempt = a->locs[i][1];
+        items[i].endpoint = ep;
+        items[i].wid = "w2";
     }
+    r.items = items;
+    r.nitems = a->nlocs;
+    dmr_net_send(sock, from, &r);
+    free(ep);
 }
 
 /* ------------------------------------------------------------- helpers */
