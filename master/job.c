@@ -335,8 +335,12 @@ int dmr_job_finish_attempt(dmr_job_t *job, dmr_task_t *t, uint32_t n,
             t->out_endpoint = dmr_strdup(endpoint ? endpoint : "");
             t->out_att = n;
             job->maps_done++;
-            job->map_log = dmr_realloc(job->map_log, (job->nmap_log + 1) *
-                                                         sizeof *job->map_log);
+            if (job->nmap_log == job->capmap_log) {
+                job->capmap_log =
+                    job->capmap_log ? 2 * job->capmap_log : job->nmap;
+                job->map_log = dmr_realloc(
+                    job->map_log, job->capmap_log * sizeof *job->map_log);
+            }
             job->map_log[job->nmap_log++] = t->index;
             if (job->maps_done == job->nmap)
                 job->maps_end_ms = now;

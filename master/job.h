@@ -98,7 +98,7 @@ typedef struct {
      * again after its output was lost appears again. Reduces read it
      * from where they left off (MAP_QUERY). */
     uint32_t *map_log;
-    size_t nmap_log;
+    size_t nmap_log, capmap_log;
     int64_t maps_end_ms; /* wall time the last map was done */
     dmr_job_state_t state;
     char *error;

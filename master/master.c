@@ -586,12 +586,21 @@ static dmr_attempt_t *s_query_attempt(dmr_master_t *ms, uint64_t jid,
     return a && !strcmp(a->wid, wid) ? a : NULL;
 }
 
-static void s_map_locs(dmr_master_t *ms, const dmr_peer_t *to, uint64_t jid,
-                       uint32_t task, uint32_t att, const char *wid,
+/* Whether a question from map log position offset, about attempt a of
+ * job, has nothing to learn yet: what may be held. */
+static int s_no_news(const dmr_job_t *job, const dmr_attempt_t *a,
+                     uint64_t offset)
+{
+    return a && a->state == DMR_ATT_RUNNING && offset >= job->nmap_log;
+}
+
+/* Answers a MAP_QUERY for (jid, task, att) from map log position offset;
+ * a is the attempt s_query_attempt found for it, of job. */
+static void s_map_locs(dmr_master_t *ms, const dmr_peer_t *to,
+                       const dmr_job_t *job, const dmr_attempt_t *a,
+                       uint64_t jid, uint32_t task, uint32_t att,
                        uint64_t offset)
 {
-    dmr_job_t *job;
-    dmr_attempt_t *a = s_query_attempt(ms, jid, task, att, wid, &job);
     dmr_msg_t r;
     dmr_msg_init(&r, DMR_MSG_MAP_LOCS);
     r.job = jid;
@@ -618,9 +627,8 @@ static void s_on_map_query(dmr_master_t *ms, const dmr_peer_t *from,
     dmr_job_t *job;
     dmr_attempt_t *a =
         s_query_attempt(ms, m->job, m->task, m->attempt, m->wid, &job);
-    if ((m->flags & 1) && a && a->state == DMR_ATT_RUNNING &&
-        m->offset >= job->nmap_log && ms->nheld < HOLD_MAX &&
-        strlen(m->wid) < sizeof ms->held->wid) {
+    if ((m->flags & 1) && s_no_news(job, a, m->offset) &&
+        ms->nheld < HOLD_MAX && strlen(m->wid) < sizeof ms->held->wid) {
         if (ms->nheld == ms->capheld) {
             ms->capheld = ms->capheld ? 2 * ms->capheld : 16;
             ms->held = dmr_realloc(ms->held, ms->capheld * sizeof *ms->held);
@@ -635,7 +643,7 @@ static void s_on_map_query(dmr_master_t *ms, const dmr_peer_t *from,
         h->until = dmr_now_ms() + HOLD_MS;
         return;
     }
-    s_map_locs(ms, from, m->job, m->task, m->attempt, m->wid, m->offset);
+    s_map_locs(ms, from, job, a, m->job, m->task, m->attempt, m->offset);
 }
 
 /* Answers the held questions that have news, whose attempt no longer
@@ -648,12 +656,11 @@ static void s_answer_held(dmr_master_t *ms)
         dmr_job_t *job;
         dmr_attempt_t *a =
             s_query_attempt(ms, h->job, h->task, h->attempt, h->wid, &job);
-        if (a && a->state == DMR_ATT_RUNNING && h->offset >= job->nmap_log &&
-            now < h->until) {
+        if (s_no_news(job, a, h->offset) && now < h->until) {
             i++;
             continue;
         }
-        s_map_locs(ms, &h->peer, h->job, h->task, h->attempt, h->wid,
+        s_map_locs(ms, &h->peer, job, a, h->job, h->task, h->attempt,
                    h->offset);
         ms->held[i] = ms->held[--ms->nheld];
     }
