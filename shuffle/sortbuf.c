@@ -73,12 +73,6 @@ static dmr_slice s_key(const dmr_sortbuf_t *sb, const s_entry *e)
     return (dmr_slice){sb->arena.data + e->off, e->klen};
 }
 
-/* Key bytes [d, d+8) as a big-endian integer, zero-padded. */
-static uint64_t s_chunk(const char *key, uint32_t klen, uint32_t d)
-{
-    return dmr_key_prefix(key + d, klen - d);
-}
-
 /* Key bytes left after d, capped at 9 ("more than a chunk"). */
 static uint32_t s_rest(uint32_t klen, uint32_t d)
 {
@@ -259,8 +253,8 @@ static void s_sort(dmr_sortbuf_t *sb)
             }
             if (j - i > 1) {
                 for (size_t k = i; next < S_MAX_DEPTH && k < j; k++)
-                    e[k].chunk =
-                        s_chunk(sb->arena.data + e[k].off, e[k].klen, next);
+                    e[k].chunk = dmr_key_prefix(
+                        sb->arena.data + e[k].off + next, e[k].klen - next);
                 s_push(sb, r.lo + i, j - i, next);
             }
             i = j;
@@ -303,7 +297,7 @@ void dmr_sortbuf_add(dmr_sortbuf_t *sb, uint32_t part, dmr_slice key,
     e->klen = (uint32_t)key.len;
     e->vlen = (uint32_t)val.len;
     e->unused = 0;
-    e->chunk = sb->cmp ? 0 : s_chunk(key.ptr, e->klen, 0);
+    e->chunk = sb->cmp ? 0 : dmr_key_prefix(key.ptr, key.len);
     dmr_buf_reserve(&sb->arena, key.len + val.len);
     char *p = sb->arena.data + sb->arena.len;
     if (key.len)

@@ -354,18 +354,25 @@ static int s_level(task_t *t)
     return (int)level;
 }
 
+/* Adds the pairs the combining table still queues. A summing table's
+ * failure here is a queued count that overflowed. */
+static int s_sync(task_t *t)
+{
+    int rc = dmr_combtab_sync(t->ct);
+    if (rc && t->sum)
+        s_sum_error(t, rc, (dmr_slice){"", 0}, (dmr_slice){"", 0});
+    return rc;
+}
+
 /* Writes what the map has buffered (the combining table or the sort
  * buffer) to t->rw in (partition, key) order, through the combiner, and
  * empties it. */
 static int s_drain(task_t *t)
 {
     if (t->ct) {
-        int rc = dmr_combtab_sync(t->ct);
-        if (rc) {
-            if (t->sum)
-                s_sum_error(t, rc, (dmr_slice){"", 0}, (dmr_slice){"", 0});
+        int rc = s_sync(t);
+        if (rc)
             return rc;
-        }
         t->ctr[C_SPILLED] += dmr_combtab_groups(t->ct);
         return dmr_combtab_drain(t->ct, t->job->compare, s_write_group, t);
     }
@@ -638,11 +645,8 @@ static int s_run_map(task_t *t, const char *data_dir)
             goto out;
         }
     }
-    if (t->ct && (rc = dmr_combtab_sync(t->ct)) != 0) {
-        if (t->sum)
-            s_sum_error(t, rc, (dmr_slice){"", 0}, (dmr_slice){"", 0});
+    if (t->ct && (rc = s_sync(t)) != 0)
         goto out;
-    }
     /* What is still buffered joins the spills, if there are any. */
     if (t->nspills &&
         (t->ct ? dmr_combtab_groups(t->ct) : dmr_sortbuf_count(t->sb)) &&
