@@ -33,6 +33,7 @@
 #include "common/buf.h"
 
 #define S_MAX_DEPTH 32 /* key bytes sorted by chunks before full compares */
+#define S_AHEAD 8      /* drain: entries prefetched ahead of the writer */
 
 typedef struct {
     uint64_t chunk; /* default order: 8 key bytes from the current depth,
@@ -114,8 +115,10 @@ static int s_same_group(const dmr_sortbuf_t *sb, const s_entry *a,
         return 0;
     if (sb->cmp)
         return sb->cmp(s_key(sb, a), s_key(sb, b)) == 0;
-    return a->klen == b->klen && memcmp(sb->arena.data + a->off,
-                                        sb->arena.data + b->off, a->klen) == 0;
+    /* equal keys were sorted in the same ranges, so hold equal chunks */
+    return a->chunk == b->chunk && a->klen == b->klen &&
+           memcmp(sb->arena.data + a->off, sb->arena.data + b->off, a->klen) ==
+               0;
 }
 
 static void s_swap(s_entry *a, s_entry *b)
@@ -325,6 +328,14 @@ int dmr_sortbuf_drain(dmr_sortbuf_t *sb, dmr_group_fn fn, void *arg)
     s_group g = {.vals = {.next = s_group_next}, .sb = sb};
     for (size_t i = 0; i < sb->n && rc == 0;) {
         const s_entry *first = &sb->ents[i];
+        /* Sorted entries point all over the arena: ask for the pairs a
+         * few groups ahead, so their misses overlap this one's work. */
+        if (i + S_AHEAD < sb->n) {
+            const s_entry *e = &sb->ents[i + S_AHEAD];
+            const char *p = sb->arena.data + e->off;
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + e->klen + e->vlen - 1);
+        }
         size_t j = i + 1;
         while (j < sb->n && s_same_group(sb, first, &sb->ents[j]))
             j++;
