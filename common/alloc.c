@@ -2,9 +2,11 @@
 #include "common/alloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void s_oom(size_t n)
 {
@@ -34,6 +36,20 @@ void *dmr_aligned_alloc(size_t align, size_t n)
     if (posix_memalign(&p, align, n ? n : align) != 0)
         s_oom(n);
     return p;
+}
+
+void dmr_advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(huge - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
 }
 
 void *dmr_realloc(void *p, size_t n)

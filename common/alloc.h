@@ -14,6 +14,11 @@ void *dmr_realloc(void *p, size_t n);
 /* n bytes at a multiple of align (a power of two, at least
  * sizeof(void *)); free() them. */
 void *dmr_aligned_alloc(size_t align, size_t n);
+/* Asks for huge pages (2 MiB, where the kernel gives them on request)
+ * for the whole 2 MiB pages inside [p, p + n): memory of megabytes read
+ * at random would otherwise miss the TLB on nearly every access. Pages
+ * already touched stay as they are; a hint, so it cannot fail. */
+void dmr_advise_huge(void *p, size_t n);
 char *dmr_strdup(const char *s);
 /* Copies n bytes of s and NUL-terminates the copy. */
 char *dmr_strndup(const char *s, size_t n);

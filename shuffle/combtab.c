@@ -149,9 +149,7 @@ static s_slot *s_slots_new(size_t n)
     s_slot *s;
     if (bytes >= HUGE_PAGE) {
         s = dmr_aligned_alloc(HUGE_PAGE, bytes);
-#ifdef MADV_HUGEPAGE
-        madvise(s, bytes, MADV_HUGEPAGE);
-#endif
+        dmr_advise_huge(s, bytes);
     } else {
         s = dmr_aligned_alloc(64, bytes);
     }

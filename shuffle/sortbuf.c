@@ -293,6 +293,7 @@ void dmr_sortbuf_add(dmr_sortbuf_t *sb, uint32_t part, dmr_slice key,
     if (sb->n == sb->cap) {
         sb->cap = sb->cap ? 2 * sb->cap : 1024;
         sb->ents = dmr_realloc(sb->ents, sb->cap * sizeof *sb->ents);
+        dmr_advise_huge(sb->ents, sb->cap * sizeof *sb->ents);
     }
     s_entry *e = &sb->ents[sb->n++];
     e->off = sb->arena.len;
@@ -301,7 +302,11 @@ void dmr_sortbuf_add(dmr_sortbuf_t *sb, uint32_t part, dmr_slice key,
     e->vlen = (uint32_t)val.len;
     e->unused = 0;
     e->chunk = sb->cmp ? 0 : dmr_key_prefix(key.ptr, key.len);
-    dmr_buf_reserve(&sb->arena, key.len + val.len);
+    if (sb->arena.cap - sb->arena.len <= key.len + val.len) {
+        /* drain reads the arena in key order, i.e. at random */
+        dmr_buf_reserve(&sb->arena, key.len + val.len);
+        dmr_advise_huge(sb->arena.data, sb->arena.cap);
+    }
     char *p = sb->arena.data + sb->arena.len;
     if (key.len)
         memcpy(p, key.ptr, key.len);
