@@ -220,27 +220,6 @@ int dmr_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* 8 bytes at p as a little-endian number, on any machine. */
-static inline uint64_t s_le64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline uint64_t s_le32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
-
 uint64_t dmr_hash64(const void *p, size_t n)
 {
     const unsigned char *s = p;
@@ -251,14 +230,14 @@ uint64_t dmr_hash64(const void *p, size_t n)
      * multiply or two, not one per byte. */
     size_t i = 0;
     for (; i + 8 < n; i += 8) {
-        h = (h ^ s_le64(s + i)) * k;
+        h = (h ^ dmr_le64(s + i)) * k;
         h ^= h >> 32;
     }
     uint64_t v;
     if (n >= 8)
-        v = s_le64(s + n - 8);
+        v = dmr_le64(s + n - 8);
     else if (n >= 4)
-        v = s_le32(s) | s_le32(s + n - 4) << 32;
+        v = dmr_le32(s) | dmr_le32(s + n - 4) << 32;
     else if (n > 0)
         v = (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
     else

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/buf.h"
 
@@ -44,6 +45,27 @@ void dmr_errf(char *err, size_t errlen, const char *fmt, ...)
  * same on every machine, whatever its byte order: the default partitioner
  * depends on it, and every worker of a job must agree. */
 uint64_t dmr_hash64(const void *p, size_t n);
+
+/* 8 (4) bytes at p as a little-endian number, on any machine. */
+static inline uint64_t dmr_le64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint64_t dmr_le32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
 
 /* SHA-256 of data, as 64 lowercase hex characters plus NUL in hex. */
 void dmr_sha256_hex(const void *data, size_t len, char hex[65]);

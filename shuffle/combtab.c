@@ -7,9 +7,7 @@
  * fit there go to the group's out-of-line array (an s_ovf), a block of
  * slices that doubles as it fills; taking the values for the combiner
  * gives the group a fresh block. Blocks, long keys and out-of-line value
- * bytes are appended to chunks that never move until the table is
- * emptied. A summing table keeps a uint64_t count where the values would
- * be.
+ * bytes live in a pool (common/pool.h) until the table is emptied.
  *
  * put() queues a pair (its key zero-padded, as the slot keeps it) and
  * prefetches its slot; the pair is added QUEUE puts later, when the line
@@ -23,10 +21,11 @@
 #include <sys/mman.h>
 
 #include "common/alloc.h"
+#include "common/pool.h"
 #include "common/error.h"
 #include "common/util.h"
+#include "shuffle/keyorder.h"
 
-#define CHUNK (1u << 20)
 #define KEY_INLINE 24
 #define VAL_INLINE 18
 /* A group with values out of line is combined once it holds this many
@@ -43,7 +42,7 @@ typedef struct {
     uint32_t part, klen;
     union {
         char in[KEY_INLINE]; /* klen <= KEY_INLINE */
-        const char *out;     /* in a chunk */
+        const char *out;     /* in the pool */
     } key;
     uint32_t ovf;  /* 1 + index of the group's s_ovf, or 0 */
     uint8_t nin;   /* values in vin */
@@ -59,7 +58,7 @@ typedef struct {
 } s_val;
 
 typedef struct {
-    s_val *v; /* the block, in a chunk */
+    s_val *v; /* the block, in the pool */
     uint32_t n, cap;
     uint32_t limit; /* combine when the group holds this many values */
 } s_ovf;
@@ -83,40 +82,27 @@ typedef struct {
 
 /* The values handed to a combiner or to drain's callback: the inline ones
  * (copied, since what the combiner emits goes back into the slot), then
- * the block's. A summing table's one value is its count in decimal, in
- * the same form (a length byte, then the digits). */
+ * the block's. */
 typedef struct {
     dmr_values vals; /* must be first */
-    char in[24];
+    char in[VAL_INLINE];
     uint32_t inpos, inused;
     const s_val *v;
     uint32_t i, n;
 } s_iter;
-
-/* A group in drain's order: its part, then its key's first 16 bytes as
- * two big-endian numbers (zero-padded) and its length, which order most
- * keys without a look at the slot. */
-typedef struct {
-    uint64_t p0, p1;
-    uint32_t part, slot, klen;
-} s_ent;
 
 struct dmr_combtab {
     s_slot *slots; /* capslots, a power of two, cache-line aligned */
     size_t ngroups, capslots;
     s_ovf *ovfs;
     size_t novfs, capovfs;
-    char **chunks; /* every chunk allocated; [0, cur] in use */
-    size_t nchunks, cur, used;
-    char **bigs; /* records over a quarter chunk */
-    size_t nbigs, big_bytes;
+    dmr_pool_t pool; /* blocks, long keys, out-of-line values */
     s_queued q[QUEUE];
     unsigned qhead, qn;
     dmr_combtab_full_fn full;
     void *arg;
-    int sum; /* a summing table: vin holds a uint64_t count */
     s_iter it;
-    s_ent *order; /* drain's */
+    dmr_keyent_t *order; /* drain's */
     size_t caporder;
 };
 
@@ -165,45 +151,6 @@ dmr_combtab_t *dmr_combtab_new(dmr_combtab_full_fn full, void *arg)
     t->full = full;
     t->arg = arg;
     return t;
-}
-
-dmr_combtab_t *dmr_combtab_new_sum(void)
-{
-    dmr_combtab_t *t = dmr_combtab_new(NULL, NULL);
-    t->sum = 1;
-    return t;
-}
-
-/* n bytes that never move until the table is emptied. */
-static char *s_alloc(dmr_combtab_t *t, size_t n)
-{
-    if (n > CHUNK / 4) { /* a big record: an allocation of its own */
-        t->bigs = dmr_realloc(t->bigs, (t->nbigs + 1) * sizeof *t->bigs);
-        t->bigs[t->nbigs++] = dmr_malloc(n ? n : 1);
-        t->big_bytes += n;
-        return t->bigs[t->nbigs - 1];
-    }
-    if (!t->nchunks || t->used + n > CHUNK) {
-        if (t->nchunks && t->cur + 1 < t->nchunks) {
-            t->cur++;
-        } else {
-            t->chunks =
-                dmr_realloc(t->chunks, (t->nchunks + 1) * sizeof *t->chunks);
-            t->chunks[t->nchunks] = dmr_malloc(CHUNK);
-            t->cur = t->nchunks++;
-        }
-        t->used = 0;
-    }
-    char *p = t->chunks[t->cur] + t->used;
-    t->used += n;
-    return p;
-}
-
-/* n bytes aligned for s_val. */
-static char *s_alloc_aligned(dmr_combtab_t *t, size_t n)
-{
-    t->used = (t->used + 7) & ~(size_t)7;
-    return s_alloc(t, n);
 }
 
 static const char *s_key(const s_slot *g)
@@ -292,7 +239,7 @@ static uint32_t s_find(dmr_combtab_t *t, const s_probe *p)
             if (p->klen <= KEY_INLINE) {
                 memcpy(g->key.in, p->pad, KEY_INLINE);
             } else {
-                char *k = s_alloc(t, p->klen);
+                char *k = dmr_pool_alloc(&t->pool, p->klen);
                 memcpy(k, p->key, p->klen);
                 g->key.out = k;
             }
@@ -317,40 +264,6 @@ static s_ovf *s_ovf_of(dmr_combtab_t *t, s_slot *g)
     return &t->ovfs[g->ovf - 1];
 }
 
-/* A whole decimal count in *n: 0, or DMR_EINVAL. */
-static int s_count(dmr_slice v, uint64_t *n)
-{
-    unsigned d;
-    if (v.len == 1 && (d = (unsigned char)v.ptr[0] - (unsigned)'0') <= 9) {
-        *n = d; /* the common case: a count of one */
-        return 0;
-    }
-    if (v.len == 0)
-        return DMR_EINVAL;
-    uint64_t x = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        d = (unsigned char)v.ptr[i] - (unsigned)'0';
-        if (d > 9 || x > (UINT64_MAX - d) / 10)
-            return DMR_EINVAL;
-        x = x * 10 + d;
-    }
-    *n = x;
-    return 0;
-}
-
-/* Adds n to a summing table's group g: 0, or DMR_ETOOBIG. */
-static int s_add_count(s_slot *g, uint64_t n)
-{
-    uint64_t c;
-    memcpy(&c, g->vin, sizeof c);
-    if (g->nin && c > UINT64_MAX - n)
-        return DMR_ETOOBIG;
-    c = g->nin ? c + n : n;
-    memcpy(g->vin, &c, sizeof c);
-    g->nin = 1;
-    return 0;
-}
-
 /* Adds val to group g; returns whether g should now be combined. */
 static int s_add_val(dmr_combtab_t *t, s_slot *g, dmr_slice val)
 {
@@ -369,46 +282,40 @@ static int s_add_val(dmr_combtab_t *t, s_slot *g, dmr_slice val)
     s_ovf *o = s_ovf_of(t, g);
     if (o->n == o->cap) {
         uint32_t cap = o->cap ? 2 * o->cap : 4;
-        s_val *nv = (s_val *)s_alloc_aligned(t, cap * sizeof *nv);
+        s_val *nv = (s_val *)dmr_pool_alloc_aligned(&t->pool, cap * sizeof *nv);
         if (o->n)
             memcpy(nv, o->v, o->n * sizeof *nv);
         o->v = nv;
         o->cap = cap;
     }
-    char *v = s_alloc(t, val.len);
+    char *v = dmr_pool_alloc(&t->pool, val.len);
     if (val.len)
         memcpy(v, val.ptr, val.len);
     o->v[o->n++] = (s_val){v, val.len};
     return o->n + g->nin >= o->limit;
 }
 
-/* Adds val (for a summing table, the count n) under p. */
-static int s_add(dmr_combtab_t *t, const s_probe *p, dmr_slice val, uint64_t n,
+/* Adds val under p. */
+static int s_add(dmr_combtab_t *t, const s_probe *p, dmr_slice val,
                  uint32_t *group)
 {
     uint32_t j = s_find(t, p); /* may move the slots */
     *group = j;
-    if (t->sum)
-        return s_add_count(&t->slots[j], n);
     return s_add_val(t, &t->slots[j], val);
 }
 
 int dmr_combtab_add(dmr_combtab_t *t, uint64_t hash, uint32_t part,
                     dmr_slice key, dmr_slice val, uint32_t *group)
 {
-    uint64_t n = 0;
-    if (t->sum && s_count(val, &n) != 0)
-        return DMR_EINVAL;
     s_probe p;
     s_probe_init(&p, hash, part, key);
-    return s_add(t, &p, val, n, group);
+    return s_add(t, &p, val, group);
 }
 
 int dmr_combtab_add_to(dmr_combtab_t *t, uint32_t gi, dmr_slice key,
                        dmr_slice val)
 {
     s_slot *g = &t->slots[gi];
-    DMR_ASSERT(!t->sum);
     s_probe p;
     s_probe_init(&p, 0, g->part, key);
     p.h = g->hash;
@@ -419,11 +326,10 @@ int dmr_combtab_add_to(dmr_combtab_t *t, uint32_t gi, dmr_slice key,
 }
 
 /* Adds a pair and calls full if its group asks for it. */
-static int s_add_full(dmr_combtab_t *t, const s_probe *p, dmr_slice val,
-                      uint64_t n)
+static int s_add_full(dmr_combtab_t *t, const s_probe *p, dmr_slice val)
 {
     uint32_t g;
-    int rc = s_add(t, p, val, n, &g);
+    int rc = s_add(t, p, val, &g);
     return rc == 1 ? t->full(t->arg, g) : rc;
 }
 
@@ -433,30 +339,21 @@ static int s_pop(dmr_combtab_t *t)
     s_queued *e = &t->q[t->qhead];
     t->qhead = (t->qhead + 1) % QUEUE;
     t->qn--;
-    uint64_t n = 0;
-    if (t->sum) /* put queued the count itself */
-        memcpy(&n, e->val, sizeof n);
     e->p.key = (const char *)e->p.pad;
-    return s_add_full(t, &e->p, (dmr_slice){e->val, e->vlen}, n);
+    return s_add_full(t, &e->p, (dmr_slice){e->val, e->vlen});
 }
 
 int dmr_combtab_put(dmr_combtab_t *t, uint64_t hash, uint32_t part,
                     dmr_slice key, dmr_slice val)
 {
     int rc = 0;
-    uint64_t n = 0;
-    if (t->sum) { /* queue the count, checked now while the key is known */
-        if (s_count(val, &n) != 0)
-            return DMR_EINVAL;
-        val = (dmr_slice){(const char *)&n, sizeof n};
-    }
     if (key.len > KEY_INLINE || val.len > QVAL) {
         /* added at once, after what waits: values keep their order */
         if ((rc = dmr_combtab_sync(t)) != 0)
             return rc;
         s_probe p;
         s_probe_init(&p, hash, part, key);
-        return s_add_full(t, &p, val, n);
+        return s_add_full(t, &p, val);
     }
     if (t->qn == QUEUE)
         rc = s_pop(t);
@@ -483,22 +380,6 @@ static dmr_values *s_values(dmr_combtab_t *t, const s_slot *g)
     s_iter *it = &t->it;
     it->vals.next = s_iter_next;
     it->inpos = 0;
-    if (t->sum) {
-        uint64_t c;
-        memcpy(&c, g->vin, sizeof c);
-        char digits[20];
-        size_t i = sizeof digits;
-        do {
-            digits[--i] = (char)('0' + c % 10);
-            c /= 10;
-        } while (c > 0);
-        it->in[0] = (char)(sizeof digits - i);
-        memcpy(it->in + 1, digits + i, sizeof digits - i);
-        it->inused = (uint32_t)(1 + sizeof digits - i);
-        it->v = NULL;
-        it->i = it->n = 0;
-        return &it->vals;
-    }
     memcpy(it->in, g->vin, VAL_INLINE); /* a constant size: two moves */
     it->inused = g->vused;
     const s_ovf *o = g->ovf ? &t->ovfs[g->ovf - 1] : NULL;
@@ -537,8 +418,7 @@ void dmr_combtab_combined(dmr_combtab_t *t, uint32_t gi)
 
 size_t dmr_combtab_bytes(const dmr_combtab_t *t)
 {
-    size_t chunks = t->nchunks ? t->cur * (size_t)CHUNK + t->used : 0;
-    return chunks + t->big_bytes + t->capslots * sizeof(s_slot) +
+    return dmr_pool_bytes(&t->pool) + t->capslots * sizeof(s_slot) +
            t->capovfs * sizeof(s_ovf);
 }
 
@@ -547,85 +427,11 @@ size_t dmr_combtab_groups(const dmr_combtab_t *t)
     return t->ngroups;
 }
 
-/* The default order (dmr_key_compare within a part) of two groups. */
-static int s_before(const dmr_combtab_t *t, const s_ent *a, const s_ent *b)
+/* The key of group (slot) id, for dmr_keyent_sort. */
+static dmr_slice s_ent_key(const void *owner, uint32_t id)
 {
-    if (a->part != b->part)
-        return a->part < b->part;
-    if (a->p0 != b->p0)
-        return a->p0 < b->p0;
-    if (a->p1 != b->p1)
-        return a->p1 < b->p1;
-    if (a->klen <= 16 || b->klen <= 16) /* the padding decides: shorter */
-        return a->klen < b->klen;
-    const s_slot *x = &t->slots[a->slot], *y = &t->slots[b->slot];
-    return dmr_key_compare((dmr_slice){s_key(x) + 16, x->klen - 16},
-                           (dmr_slice){s_key(y) + 16, y->klen - 16}) < 0;
-}
-
-/* Sorts e[0..n) by s_before: quicksort, median of three, insertion sort
- * for short ranges; recursing into the smaller side. */
-static void s_sort(const dmr_combtab_t *t, s_ent *e, size_t n)
-{
-    while (n > 16) {
-        s_ent *a = &e[0], *m = &e[n / 2], *z = &e[n - 1], tmp;
-#define SWAP(x, y) (tmp = *(x), *(x) = *(y), *(y) = tmp)
-        if (s_before(t, m, a))
-            SWAP(m, a);
-        if (s_before(t, z, m)) {
-            SWAP(z, m);
-            if (s_before(t, m, a))
-                SWAP(m, a);
-        }
-        s_ent pivot = *m;
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (s_before(t, &e[i], &pivot))
-                i++;
-            while (s_before(t, &pivot, &e[j]))
-                j--;
-            if (i >= j)
-                break;
-            SWAP(&e[i], &e[j]);
-            i++;
-            j--;
-        }
-#undef SWAP
-        /* [0, j] <= pivot <= [j + 1, n) */
-        size_t left = j + 1;
-        if (left < n - left) {
-            s_sort(t, e, left);
-            e += left;
-            n -= left;
-        } else {
-            s_sort(t, e + left, n - left);
-            n = left;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        s_ent x = e[i];
-        size_t j = i;
-        for (; j > 0 && s_before(t, &x, &e[j - 1]); j--)
-            e[j] = e[j - 1];
-        e[j] = x;
-    }
-}
-
-typedef struct {
-    const dmr_combtab_t *t;
-    dmr_cmp_fn cmp;
-} s_order_ctx;
-
-/* A job's own order, for qsort_r. */
-static int s_order(const void *pa, const void *pb, void *arg)
-{
-    const s_ent *a = pa, *b = pb;
-    const s_order_ctx *c = arg;
-    if (a->part != b->part)
-        return a->part < b->part ? -1 : 1;
-    const s_slot *x = &c->t->slots[a->slot], *y = &c->t->slots[b->slot];
-    return c->cmp((dmr_slice){s_key(x), x->klen},
-                  (dmr_slice){s_key(y), y->klen});
+    const s_slot *g = &((const dmr_combtab_t *)owner)->slots[id];
+    return (dmr_slice){s_key(g), g->klen};
 }
 
 /* Empties the table, keeping its allocations. */
@@ -633,12 +439,7 @@ static void s_clear(dmr_combtab_t *t)
 {
     t->ngroups = 0;
     t->novfs = 0;
-    t->cur = 0;
-    t->used = 0;
-    for (size_t i = 0; i < t->nbigs; i++)
-        free(t->bigs[i]);
-    t->nbigs = 0;
-    t->big_bytes = 0;
+    dmr_pool_reset(&t->pool);
     /* back to a small table: a spill must leave room in the buffer */
     free(t->slots);
     t->capslots = 1024;
@@ -660,22 +461,16 @@ int dmr_combtab_drain(dmr_combtab_t *t, dmr_cmp_fn cmp, dmr_group_fn fn,
         if (!g->hash ||
             (!g->nin && (!g->ovf || !t->ovfs[g->ovf - 1].n))) /* taken */
             continue;
-        const char *k = s_key(g);
         t->order[n++] =
-            (s_ent){dmr_key_prefix(k, g->klen),
-                    g->klen > 8 ? dmr_key_prefix(k + 8, g->klen - 8) : 0,
-                    g->part, (uint32_t)i, g->klen};
+            dmr_keyent(g->part, (uint32_t)i, (dmr_slice){s_key(g), g->klen});
     }
-    s_order_ctx ctx = {t, cmp};
-    if (rc == 0 && cmp)
-        qsort_r(t->order, n, sizeof *t->order, s_order, &ctx);
-    else if (rc == 0)
-        s_sort(t, t->order, n);
+    if (rc == 0)
+        dmr_keyent_sort(t->order, n, cmp, s_ent_key, t);
     for (size_t i = 0; i < n && rc == 0; i++) {
         /* the slots are visited out of order: ask for one ahead */
         if (i + 8 < n)
-            __builtin_prefetch(&t->slots[t->order[i + 8].slot]);
-        const s_slot *g = &t->slots[t->order[i].slot];
+            __builtin_prefetch(&t->slots[t->order[i + 8].id]);
+        const s_slot *g = &t->slots[t->order[i].id];
         rc = fn(arg, g->part, (dmr_slice){s_key(g), g->klen}, s_values(t, g));
     }
     s_clear(t);
@@ -687,12 +482,7 @@ void dmr_combtab_destroy(dmr_combtab_t **tp)
     dmr_combtab_t *t = tp ? *tp : NULL;
     if (!t)
         return;
-    for (size_t i = 0; i < t->nchunks; i++)
-        free(t->chunks[i]);
-    free(t->chunks);
-    for (size_t i = 0; i < t->nbigs; i++)
-        free(t->bigs[i]);
-    free(t->bigs);
+    dmr_pool_free(&t->pool);
     free(t->ovfs);
     free(t->order);
     free(t->slots);

@@ -16,10 +16,8 @@
  *     has arrived, which hides the cache misses a table larger than the
  *     cache would otherwise cost on every pair.
  *
- * A table made by dmr_combtab_new_sum serves a job whose combine is a sum
- * of decimal counts (DMR_JOB_COMBINE_SUM): each group keeps one binary
- * count, the value a drain hands out is that count in decimal, and the
- * table never asks for a combine.
+ * A job whose combine is a sum of counts (DMR_JOB_COMBINE_SUM) uses the
+ * leaner summing table instead (sumtab.h).
  *
  * A group asks to be combined (its full callback or add's return) when its
  * inline space cannot take another value like the last, or when it holds
@@ -44,22 +42,17 @@ typedef int (*dmr_combtab_full_fn)(void *arg, uint32_t group);
 
 /* full is called by put and sync (arg is its argument). */
 dmr_combtab_t *dmr_combtab_new(dmr_combtab_full_fn full, void *arg);
-/* A table that sums decimal counts itself. */
-dmr_combtab_t *dmr_combtab_new_sum(void);
 
 /* Adds a pair under its (part, key) now, hash being dmr_hash64(key) (the
  * caller has it from partitioning). Returns 1 if the group should be
  * combined (not done here), else 0; *group is its handle, valid until
- * the next add. A summing table returns DMR_EINVAL for a value that is
- * not a decimal count, DMR_ETOOBIG if the key's sum would pass 64 bits
- * (and adds nothing). */
+ * the next add. */
 int dmr_combtab_add(dmr_combtab_t *t, uint64_t hash, uint32_t part,
                     dmr_slice key, dmr_slice val, uint32_t *group);
 /* The same a few pairs later: copies the pair into a short queue and
  * prefetches its slot; adds the oldest queued pair when the queue is full
- * (calling full if its group should be combined). Returns 0, full's
- * return, or for a summing table DMR_EINVAL at once if this value is not
- * a decimal count, DMR_ETOOBIG if a queued pair's sum overflowed. */
+ * (calling full if its group should be combined). Returns 0 or full's
+ * return. */
 int dmr_combtab_put(dmr_combtab_t *t, uint64_t hash, uint32_t part,
                     dmr_slice key, dmr_slice val);
 /* Adds every queued pair. Call before anything else reads the table. */

@@ -38,6 +38,7 @@
 #include "shuffle/merge.h"
 #include "shuffle/run.h"
 #include "shuffle/sortbuf.h"
+#include "shuffle/sumtab.h"
 #include "storage/dfs.h"
 #include "storage/input.h"
 #include "worker/fetch.h"
@@ -102,7 +103,8 @@ typedef struct {
     char **spills;
     size_t nspills;
     dmr_combtab_t *ct; /* jobs with a combiner: pairs gather here first */
-    int sum;           /* ct sums counts itself (DMR_JOB_COMBINE_SUM) */
+    dmr_sumtab_t *st;  /* or here, if it sums counts (DMR_JOB_COMBINE_SUM) */
+    int part_error;    /* the partition function answered out of range */
 } task_t;
 
 #define REPORT_MS 200
@@ -196,38 +198,65 @@ static void s_sum_error(task_t *t, int rc, dmr_slice key, dmr_slice val)
     free(msg);
 }
 
+static void s_part_error(task_t *t, uint32_t p)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg,
+             "partition function returned %u for %u reduce tasks", p,
+             t->pub.nreduce);
+    s_set_error(t, msg);
+    t->part_error = 1;
+}
+
+/* The summing table's partitioner, called once per distinct key. A bad
+ * answer fails the task (s_emit and s_sync look at part_error). */
+static uint32_t s_sum_part(void *arg, dmr_slice key)
+{
+    task_t *t = arg;
+    uint32_t p = t->job->partition ? t->partition(key, t->pub.nreduce)
+                                   : dmr_key_partition(key, t->pub.nreduce);
+    if (p < t->pub.nreduce)
+        return p;
+    if (!t->part_error)
+        s_part_error(t, p);
+    return 0;
+}
+
 static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
 {
     task_t *t = (task_t *)ctx;
     int rc = 0;
     switch (t->mode) {
     case MODE_MAP: {
+        t->ctr[C_MAP_OUT_RECORDS]++;
+        t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
+        /* a table grows by a slot at most per pair: a look every 64
+         * pairs keeps it within the buffer closely enough */
+        int look = (t->ctr[C_MAP_OUT_RECORDS] & 63) == 0;
+        if (t->st) { /* partitions once per key (s_sum_part) */
+            rc = dmr_sumtab_put(t->st, key, val);
+            if (rc == 0 && t->part_error)
+                rc = DMR_EJOB;
+            else if (rc) /* the summing combiner's failures are named */
+                s_sum_error(t, rc, key, val);
+            t->ctr[C_COMBINE_IN]++;
+            if (rc == 0 && look && dmr_sumtab_bytes(t->st) >= t->sort_bytes)
+                rc = s_spill(t);
+            break;
+        }
         /* the default partitioner's hash serves the combining table too */
         uint64_t h =
             t->ct || !t->job->partition ? dmr_hash64(key.ptr, key.len) : 0;
         uint32_t p = t->job->partition ? t->partition(key, t->pub.nreduce)
                                        : dmr_hash_partition(h, t->pub.nreduce);
         if (p >= t->pub.nreduce) {
-            char msg[128];
-            snprintf(msg, sizeof msg,
-                     "partition function returned %u for %u "
-                     "reduce tasks",
-                     p, t->pub.nreduce);
-            s_set_error(t, msg);
+            s_part_error(t, p);
             rc = DMR_EJOB;
             break;
         }
-        t->ctr[C_MAP_OUT_RECORDS]++;
-        t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
         if (t->ct) {
             rc = dmr_combtab_put(t->ct, h, p, key, val);
-            if (rc && t->sum) /* the combiner's failures are named */
-                s_sum_error(t, rc, key, val);
-            t->ctr[C_COMBINE_IN] += t->sum;
-            /* the table grows by a slot at most per pair: a look every
-             * 64 pairs keeps it within the buffer closely enough */
-            if (rc == 0 && (t->ctr[C_MAP_OUT_RECORDS] & 63) == 0 &&
-                dmr_combtab_bytes(t->ct) >= t->sort_bytes)
+            if (rc == 0 && look && dmr_combtab_bytes(t->ct) >= t->sort_bytes)
                 rc = s_spill(t);
             break;
         }
@@ -354,14 +383,16 @@ static int s_level(task_t *t)
     return (int)level;
 }
 
-/* Adds the pairs the combining table still queues. A summing table's
- * failure here is a queued count that overflowed. */
+/* Adds the pairs a table still queues. A summing table's failure here
+ * is a queued count that overflowed. */
 static int s_sync(task_t *t)
 {
-    int rc = dmr_combtab_sync(t->ct);
-    if (rc && t->sum)
+    if (t->ct)
+        return dmr_combtab_sync(t->ct);
+    int rc = t->st ? dmr_sumtab_sync(t->st) : 0;
+    if (rc)
         s_sum_error(t, rc, (dmr_slice){"", 0}, (dmr_slice){"", 0});
-    return rc;
+    return rc ? rc : t->part_error ? DMR_EJOB : 0;
 }
 
 /* Writes what the map has buffered (the combining table or the sort
@@ -369,10 +400,14 @@ static int s_sync(task_t *t)
  * empties it. */
 static int s_drain(task_t *t)
 {
+    int rc = s_sync(t);
+    if (rc)
+        return rc;
+    if (t->st) {
+        t->ctr[C_SPILLED] += dmr_sumtab_groups(t->st);
+        return dmr_sumtab_drain(t->st, t->job->compare, s_write_group, t);
+    }
     if (t->ct) {
-        int rc = s_sync(t);
-        if (rc)
-            return rc;
         t->ctr[C_SPILLED] += dmr_combtab_groups(t->ct);
         return dmr_combtab_drain(t->ct, t->job->compare, s_write_group, t);
     }
@@ -643,9 +678,8 @@ static int s_run_map(task_t *t, const char *data_dir)
         free(msg);
         return rc;
     }
-    t->sum = t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM);
-    if (t->sum)
-        t->ct = dmr_combtab_new_sum();
+    if (t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM))
+        t->st = dmr_sumtab_new(s_sum_part, t);
     else if (t->job->combine)
         t->ct = dmr_combtab_new(s_precombine, t);
     else
@@ -709,11 +743,13 @@ static int s_run_map(task_t *t, const char *data_dir)
             goto out;
         }
     }
-    if (t->ct && (rc = s_sync(t)) != 0)
+    if ((rc = s_sync(t)) != 0)
         goto out;
     /* What is still buffered joins the spills, if there are any. */
     if (t->nspills &&
-        (t->ct ? dmr_combtab_groups(t->ct) : dmr_sortbuf_count(t->sb)) &&
+        (t->st   ? dmr_sumtab_groups(t->st)
+         : t->ct ? dmr_combtab_groups(t->ct)
+                 : dmr_sortbuf_count(t->sb)) &&
         (rc = s_spill(t)) != 0)
         goto out;
     rc = dmr_run_writer_open(tmp, t->pub.nreduce, s_level(t), &t->rw);
@@ -748,6 +784,7 @@ out:
     s_store_src_close(&src);
     dmr_sortbuf_destroy(&t->sb);
     dmr_combtab_destroy(&t->ct);
+    dmr_sumtab_destroy(&t->st);
     free(final);
     free(tmp);
     return rc;
