@@ -23,13 +23,12 @@ typedef struct {
 /* The key of entry id (the owner's own numbering). */
 typedef dmr_slice (*dmr_keyent_key_fn)(const void *owner, uint32_t id);
 
-static inline dmr_keyent_t dmr_keyent(uint32_t part, uint32_t id,
-                                      dmr_slice key)
+static inline dmr_keyent_t dmr_keyent(uint32_t part, uint32_t id, dmr_slice key)
 {
-    return (dmr_keyent_t){
-        dmr_key_prefix(key.ptr, key.len),
-        key.len > 8 ? dmr_key_prefix(key.ptr + 8, key.len - 8) : 0, part, id,
-        (uint32_t)key.len};
+    return (dmr_keyent_t){dmr_key_prefix(key.ptr, key.len),
+                          key.len > 8 ? dmr_key_prefix(key.ptr + 8, key.len - 8)
+                                      : 0,
+                          part, id, (uint32_t)key.len};
 }
 
 /* Sorts e[0..n) by (part, key): cmp's order, or bytewise if cmp is NULL

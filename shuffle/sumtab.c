@@ -33,9 +33,9 @@
 
 typedef struct {
     union {
-        uint64_t w[2];    /* klen <= INLINE: the key, zero-padded */
-        char in[INLINE];  /* the same bytes */
-        struct {          /* klen > INLINE */
+        uint64_t w[2];     /* klen <= INLINE: the key, zero-padded */
+        char in[INLINE];   /* the same bytes */
+        struct {           /* klen > INLINE */
             const char *p; /* in the pool */
             uint64_t h;    /* dmr_hash64 of the key */
         } out;
@@ -64,7 +64,7 @@ struct dmr_sumtab {
     size_t ngroups, capslots;
     dmr_sumtab_part_fn part;
     void *arg;
-    dmr_pool_t pool;  /* keys longer than INLINE */
+    dmr_pool_t pool; /* keys longer than INLINE */
     s_queued q[QUEUE];
     unsigned qhead, qn;
     s_iter it;

@@ -242,7 +242,7 @@ static int s_learn(dmr_fetch_t *f, const dmr_msg_t *loc, char *err,
     o->endpoint = dmr_strdup(loc->endpoint);
     o->wid = dmr_strdup(loc->wid);
     o->pub =
-        (dmr_fetch_output_t){loc->attempt, o->endpoint, o->wid, o->path, 0};
+        (dmr_fetch_output_t){loc->attempt, o->endpoint, o->wid, o->path, 0, 0};
     o->state = OUT_QUEUED;
     o->lane = li;
     lane_t *l = &f->lanes[li];
@@ -310,6 +310,7 @@ static int s_piece(dmr_fetch_t *f, size_t li, char *err, size_t errlen)
     }
     /* This map output is complete; on to the next in the queue. */
     o->pub.length = total;
+    o->pub.complete = 1;
     o->state = OUT_DONE;
     f->done++;
     close(l->fd);

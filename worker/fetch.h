@@ -23,6 +23,7 @@ typedef struct {
     const char *wid;      /* that server's worker */
     const char *path;     /* the local copy of this partition */
     uint64_t length;      /* its bytes, once complete */
+    int complete;         /* all of it is in path */
 } dmr_fetch_output_t;
 
 /* Called as the fetch goes on: map outputs complete, bytes fetched, and

@@ -105,6 +105,13 @@ typedef struct {
     dmr_combtab_t *ct; /* jobs with a combiner: pairs gather here first */
     dmr_sumtab_t *st;  /* or here, if it sums counts (DMR_JOB_COMBINE_SUM) */
     int part_error;    /* the partition function answered out of range */
+    /* reduce side of a summing job: the fetched outputs folded so far */
+    dmr_sumtab_t *fold; /* NULL: not folding (or given up) */
+    char *folded;       /* folded[m]: map m's output is in fold */
+    size_t nfolded;
+    uint64_t fold_in;    /* records folded */
+    size_t fold_budget;  /* -D reduce_mb */
+    uint64_t fold_total; /* groups to reduce, progress of the fold path */
 } task_t;
 
 #define REPORT_MS 200
@@ -792,6 +799,67 @@ out:
 
 /* --------------------------------------------------------------- reduce */
 
+/* A summing job's reduce folds each map output into a summing table as
+ * soon as it is fetched, while the last maps still run, as a combiner run
+ * on the reduce side (Hadoop runs the combiner in its reduce-side merges
+ * too): after the last map only its output is left to fold, and reduce
+ * then sees each key once, with its total, instead of after a k-way merge
+ * of every output. Folding is given up -- the table dropped, and the
+ * fetched files merged as for any job -- when the table would pass
+ * reduce_mb or a file does not read back cleanly, so that the merge names
+ * the bad output as it always does. */
+static uint32_t s_fold_part(void *arg, dmr_slice key)
+{
+    (void)arg;
+    (void)key;
+    return 0;
+}
+
+static void s_fold_stop(task_t *t)
+{
+    dmr_sumtab_destroy(&t->fold);
+    DMR_FREE(&t->folded);
+}
+
+/* Folds map m's fetched output; gives folding up on any trouble. */
+static void s_fold_one(task_t *t, uint32_t m)
+{
+    const dmr_fetch_output_t *o = dmr_fetch_output(t->fetch, m);
+    dmr_run_reader_t *r = NULL;
+    int rc = dmr_run_reader_open(o->path, 0, o->length, &r);
+    dmr_slice key, val;
+    uint64_t n = 0;
+    while (rc == 0 && (rc = dmr_run_reader_next(r, &key, &val)) > 0) {
+        rc = dmr_sumtab_put(t->fold, key, val);
+        n++;
+        if (rc == 0 && (n & 1023) == 0 &&
+            dmr_sumtab_bytes(t->fold) > t->fold_budget)
+            rc = DMR_ETOOBIG;
+    }
+    dmr_run_reader_destroy(&r);
+    if (rc == 0)
+        rc = dmr_sumtab_sync(t->fold);
+    if (rc == 0 && dmr_sumtab_bytes(t->fold) > t->fold_budget)
+        rc = DMR_ETOOBIG;
+    if (rc) {
+        s_fold_stop(t);
+        return;
+    }
+    t->folded[m] = 1;
+    t->nfolded++;
+    t->fold_in += n;
+}
+
+/* Folds the outputs fetched since the last call. */
+static void s_fold_ready(task_t *t)
+{
+    for (uint32_t m = 0; t->fold && m < t->spec->nmap; m++) {
+        const dmr_fetch_output_t *o = dmr_fetch_output(t->fetch, m);
+        if (!t->folded[m] && o && o->complete)
+            s_fold_one(t, m);
+    }
+}
+
 /* While a reduce waits for maps to finish, the master's answers make its
  * work counter grow, so that the master's task timeout, which kills an
  * attempt whose counter stands still, spares it. */
@@ -802,6 +870,8 @@ static void s_fetch_progress(void *arg, size_t outputs, uint64_t bytes,
     size_t n = t->spec->nmap;
     t->ctr[C_SHUFFLE_BYTES] = bytes;
     t->answers = answers;
+    if (t->fold && outputs > t->nfolded)
+        s_fold_ready(t);
     t->ppm = n ? (uint32_t)(outputs * 333333 / n) : 333333;
     if (dmr_now_ms() >= t->next_report)
         s_report_progress(t);
@@ -933,6 +1003,34 @@ static int s_merge_passes(task_t *t, const char *dir, dmr_merge_t **out,
     return rc;
 }
 
+/* Calls reduce on one group. */
+static int s_reduce_group(task_t *t, dmr_slice key, dmr_values *vals)
+{
+    t->ctr[C_RED_GROUPS]++;
+    counting_values_t cv = {{s_counting_next}, vals, &t->ctr[C_RED_IN_RECORDS]};
+    if (t->job->reduce(&t->pub, key, &cv.base) != 0 || t->emit_error) {
+        s_set_error(t, t->emit_error ? "cannot write reduce output"
+                                     : "reduce returned an error");
+        return t->emit_error ? t->emit_error : DMR_EJOB;
+    }
+    return 0;
+}
+
+/* Drain's callback over the folded table. */
+static int s_fold_group(void *arg, uint32_t part, dmr_slice key,
+                        dmr_values *vals)
+{
+    task_t *t = arg;
+    (void)part;
+    int rc = s_reduce_group(t, key, vals);
+    if (rc == 0 && s_tick(t)) {
+        t->ppm = 333333 + (uint32_t)(t->ctr[C_RED_GROUPS] * 666667 /
+                                     (t->fold_total ? t->fold_total : 1));
+        s_report_progress(t);
+    }
+    return rc;
+}
+
 static int s_run_reduce(task_t *t, const char *dir)
 {
     const dmr_msg_t *s = t->spec;
@@ -950,6 +1048,11 @@ static int s_run_reduce(task_t *t, const char *dir)
 
     t->phase = "fetch";
     s_report_progress(t);
+    if (t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM)) {
+        t->fold = dmr_sumtab_new(s_fold_part, NULL);
+        t->folded = dmr_calloc(s->nmap + 1, 1);
+        t->fold_budget = (size_t)s_param_mb(t, "reduce_mb", 100) << 20;
+    }
     /* Where the maps not done yet will be comes from the master, which
      * the worker names in the environment (as for the store). */
     t->fetch = dmr_fetch_new(s, dir, getenv("DMR_MASTER"), getenv("DMR_WID"));
@@ -961,9 +1064,13 @@ static int s_run_reduce(task_t *t, const char *dir)
     }
     for (uint32_t i = 0; i < s->nmap; i++)
         fetched += dmr_fetch_output(t->fetch, i)->length;
-    rc = s_merge_passes(t, dir, &merge, &maps);
-    if (rc)
+    s_fold_ready(t);
+    if (t->fold) { /* every output folded: the combiner's counters */
+        t->ctr[C_COMBINE_IN] += t->fold_in;
+        t->ctr[C_COMBINE_OUT] += dmr_sumtab_groups(t->fold);
+    } else if ((rc = s_merge_passes(t, dir, &merge, &maps)) != 0) {
         goto out;
+    }
     if (store) {
         /* A file of the store, written through a stdio cookie; the master
          * renames it into place when this attempt wins. */
@@ -1009,7 +1116,13 @@ static int s_run_reduce(task_t *t, const char *dir)
     t->phase = "reduce";
     t->ppm = 333333;
     s_report_progress(t);
-    for (;;) {
+    if (t->fold) {
+        t->fold_total = dmr_sumtab_groups(t->fold);
+        rc = dmr_sumtab_drain(t->fold, t->job->compare, s_fold_group, t);
+        if (rc)
+            goto out;
+    }
+    for (; !t->fold;) {
         dmr_slice key;
         dmr_values *vals;
         int r = dmr_merge_next(merge, &key, &vals);
@@ -1028,15 +1141,8 @@ static int s_run_reduce(task_t *t, const char *dir)
         }
         if (r == 0)
             break;
-        t->ctr[C_RED_GROUPS]++;
-        counting_values_t cv = {
-            {s_counting_next}, vals, &t->ctr[C_RED_IN_RECORDS]};
-        if (t->job->reduce(&t->pub, key, &cv.base) != 0 || t->emit_error) {
-            s_set_error(t, t->emit_error ? "cannot write reduce output"
-                                         : "reduce returned an error");
-            rc = t->emit_error ? t->emit_error : DMR_EJOB;
+        if ((rc = s_reduce_group(t, key, vals)) != 0)
             goto out;
-        }
         if (s_tick(t)) {
             uint64_t used = dmr_merge_consumed(merge);
             t->ppm = 333333 +
@@ -1070,6 +1176,7 @@ out:
     if (rc && !store)
         unlink(tmp);
     dmr_merge_destroy(&merge);
+    s_fold_stop(t);
     free(maps);
     free(tmpdir);
     free(tmp);

@@ -33,7 +33,8 @@ static int s_put(dmr_sumtab_t *t, const char *k, size_t klen, const char *v)
 {
     char *copy = dmr_malloc(klen);
     memcpy(copy, k, klen);
-    int rc = dmr_sumtab_put(t, (dmr_slice){copy, klen}, (dmr_slice){v, strlen(v)});
+    int rc =
+        dmr_sumtab_put(t, (dmr_slice){copy, klen}, (dmr_slice){v, strlen(v)});
     free(copy);
     return rc;
 }
@@ -94,7 +95,7 @@ Test(sumtab, sums_by_key_in_part_then_key_order)
     const char *k40 = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
     cr_assert_eq(s_put(t, "a", 1, "1"), 0);
     cr_assert_eq(s_put(t, "a", 1, "22"), 0);
-    cr_assert_eq(s_put(t, "", 0, "4"), 0); /* the empty key */
+    cr_assert_eq(s_put(t, "", 0, "4"), 0);    /* the empty key */
     cr_assert_eq(s_put(t, "a\0", 2, "5"), 0); /* "a" zero-padded, longer */
     cr_assert_eq(s_put(t, "abcdefgh", 8, "6"), 0);
     cr_assert_eq(s_put(t, "abcdefgh\0", 9, "7"), 0);
@@ -135,7 +136,8 @@ Test(sumtab, sums_by_key_in_part_then_key_order)
     cr_assert_eq(dmr_sumtab_drain(t, s_reverse, s_dump, &d), 0);
     cr_assert_eq(d.n, 3);
     cr_assert_str_eq(d.lines[0], "0 c=2"); /* 'c' % 3 == 0 */
-    cr_assert_str_eq(d.lines[1], "1 abcdefghijklmnopqrstuvwxyz0123456789ABCD=3");
+    cr_assert_str_eq(d.lines[1],
+                     "1 abcdefghijklmnopqrstuvwxyz0123456789ABCD=3");
     cr_assert_str_eq(d.lines[2], "1 a=1");
     s_dump_free(&d);
     dmr_sumtab_destroy(&t);
@@ -205,8 +207,8 @@ static int s_check(void *arg, uint32_t part, dmr_slice key, dmr_values *vals)
     cr_assert_lt(v.len, sizeof b);
     memcpy(b, v.ptr, v.len);
     b[v.len] = 0;
-    cr_assert_eq(strtoul(b, NULL, 10), c->want[i], "key %s: %s, not %lu", k,
-                 b, c->want[i]);
+    cr_assert_eq(strtoul(b, NULL, 10), c->want[i], "key %s: %s, not %lu", k, b,
+                 c->want[i]);
     c->seen++;
     return 0;
 }
