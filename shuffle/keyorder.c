@@ -1,11 +1,23 @@
 /* keyorder.c -- sorting a table's groups for a drain (keyorder.h).
  *
- * Bytewise order is a quicksort (median of three, insertion sort for
- * short ranges, recursing into the smaller side) on the cached prefixes;
- * a job's order goes through qsort_r, since its comparison dominates. */
+ * Bytewise order: the entries are first distributed in place by (part,
+ * first key byte) -- one counting pass, then a permutation along cycles
+ * (an "American flag" pass) -- and each such bucket is then quicksorted
+ * (median of three, insertion sort for short ranges, recursing into the
+ * smaller side) on the cached prefixes. A bucket is a few thousand
+ * entries that fit in the cache, where one quicksort of them all would
+ * go through memory log n times. A job's order goes through qsort_r,
+ * since its comparison dominates. */
 #include "shuffle/keyorder.h"
 
 #include <stdlib.h>
+
+#include "common/alloc.h"
+
+/* Fewer entries than this are quicksorted at once. */
+#define RADIX_MIN 4096
+/* Parts beyond which the first pass is skipped (its counters). */
+#define RADIX_PARTS 256
 
 typedef struct {
     dmr_keyent_key_fn key;
@@ -76,6 +88,42 @@ static void s_sort(const s_ctx *c, dmr_keyent_t *e, size_t n)
     }
 }
 
+static size_t s_bucket(const dmr_keyent_t *e)
+{
+    return (size_t)e->part << 8 | (size_t)(e->p0 >> 56);
+}
+
+/* Distributes e[0..n) in place by s_bucket, then sorts each bucket. */
+static void s_radix(const s_ctx *c, dmr_keyent_t *e, size_t n, uint32_t parts)
+{
+    size_t nb = (size_t)parts << 8;
+    size_t *start = dmr_calloc(2 * nb + 1, sizeof *start),
+           *next = start + nb + 1;
+    for (size_t i = 0; i < n; i++)
+        start[s_bucket(&e[i]) + 1]++;
+    for (size_t b = 0; b < nb; b++) {
+        start[b + 1] += start[b];
+        next[b] = start[b];
+    }
+    for (size_t b = 0; b < nb; b++) {
+        while (next[b] < start[b + 1]) {
+            dmr_keyent_t x = e[next[b]];
+            size_t k = s_bucket(&x);
+            while (k != b) { /* x goes to its bucket; take what was there */
+                dmr_keyent_t y = e[next[k]];
+                e[next[k]++] = x;
+                x = y;
+                k = s_bucket(&x);
+            }
+            e[next[b]++] = x;
+        }
+    }
+    for (size_t b = 0; b < nb; b++)
+        if (start[b + 1] - start[b] > 1)
+            s_sort(c, e + start[b], start[b + 1] - start[b]);
+    free(start);
+}
+
 /* A job's own order, for qsort_r. */
 static int s_order(const void *pa, const void *pb, void *arg)
 {
@@ -90,8 +138,16 @@ void dmr_keyent_sort(dmr_keyent_t *e, size_t n, dmr_cmp_fn cmp,
                      dmr_keyent_key_fn key, const void *owner)
 {
     s_ctx c = {key, owner, cmp};
-    if (cmp && cmp != dmr_key_compare)
+    if (cmp && cmp != dmr_key_compare) {
         qsort_r(e, n, sizeof *e, s_order, &c);
+        return;
+    }
+    uint32_t parts = 0;
+    for (size_t i = 0; n >= RADIX_MIN && i < n && parts <= RADIX_PARTS; i++)
+        if (e[i].part >= parts)
+            parts = e[i].part + 1;
+    if (n >= RADIX_MIN && parts <= RADIX_PARTS)
+        s_radix(&c, e, n, parts);
     else
         s_sort(&c, e, n);
 }

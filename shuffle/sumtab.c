@@ -64,9 +64,10 @@ struct dmr_sumtab {
     size_t ngroups, capslots;
     dmr_sumtab_part_fn part;
     void *arg;
-    dmr_pool_t pool; /* keys longer than INLINE */
-    s_queued q[QUEUE];
-    unsigned qhead, qn;
+    dmr_pool_t pool;   /* keys longer than INLINE */
+    s_queued q[QUEUE]; /* a ring: the oldest of qn at (qi - qn) */
+    unsigned qi, qn;   /* the next to write; how many wait */
+    size_t grow_at;    /* groups at which the table grows (3/4 full) */
     s_iter it;
     dmr_keyent_t *order; /* drain's */
     size_t caporder;
@@ -143,6 +144,7 @@ static void s_grow(dmr_sumtab_t *t)
     free(t->slots);
     t->slots = g;
     t->capslots = cap;
+    t->grow_at = cap / 4 * 3;
 }
 
 /* n more for group g: 0, or DMR_ETOOBIG (and g unchanged). */
@@ -157,7 +159,7 @@ static int s_count_add(s_slot *g, uint64_t n)
 /* Adds a queued (short-keyed) pair. */
 static int s_add(dmr_sumtab_t *t, const s_queued *e)
 {
-    if (4 * (t->ngroups + 1) > 3 * t->capslots)
+    if (t->ngroups >= t->grow_at)
         s_grow(t);
     size_t mask = t->capslots - 1;
     for (size_t j = e->h & mask;; j = (j + 1) & mask) {
@@ -182,7 +184,7 @@ static int s_add_long(dmr_sumtab_t *t, dmr_slice key, uint64_t n)
 {
     DMR_ASSERT(key.len < UINT32_MAX);
     uint64_t h = dmr_hash64(key.ptr, key.len);
-    if (4 * (t->ngroups + 1) > 3 * t->capslots)
+    if (t->ngroups >= t->grow_at)
         s_grow(t);
     uint32_t klen1 = (uint32_t)key.len + 1;
     size_t mask = t->capslots - 1;
@@ -232,6 +234,7 @@ dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, void *arg)
     t->part = part;
     t->arg = arg;
     t->capslots = FIRST_SLOTS;
+    t->grow_at = FIRST_SLOTS / 4 * 3;
     t->slots = s_slots_new(t->capslots);
     return t;
 }
@@ -244,12 +247,12 @@ int dmr_sumtab_put(dmr_sumtab_t *t, dmr_slice key, dmr_slice val)
     if (key.len > INLINE) /* a sum does not care about order */
         return s_add_long(t, key, n);
     int rc = 0;
-    if (t->qn == QUEUE) {
-        rc = s_add(t, &t->q[t->qhead]);
-        t->qhead = (t->qhead + 1) & (QUEUE - 1);
-        t->qn--;
-    }
-    s_queued *e = &t->q[(t->qhead + t->qn++) & (QUEUE - 1)];
+    s_queued *e = &t->q[t->qi];
+    if (t->qn == QUEUE) /* the oldest is where this one goes */
+        rc = s_add(t, e);
+    else
+        t->qn++;
+    t->qi = (t->qi + 1) & (QUEUE - 1);
     s_pack(key.ptr, key.len, e->w);
     e->klen1 = (uint32_t)key.len + 1;
     e->h = s_hash_words(e->w, e->klen1);
@@ -262,8 +265,7 @@ int dmr_sumtab_sync(dmr_sumtab_t *t)
 {
     int rc = 0;
     for (; t->qn; t->qn--) {
-        int r = s_add(t, &t->q[t->qhead]);
-        t->qhead = (t->qhead + 1) & (QUEUE - 1);
+        int r = s_add(t, &t->q[(t->qi - t->qn) & (QUEUE - 1)]);
         if (r && !rc)
             rc = r;
     }
@@ -340,6 +342,7 @@ int dmr_sumtab_drain(dmr_sumtab_t *t, dmr_cmp_fn cmp, dmr_group_fn fn,
     dmr_pool_reset(&t->pool);
     free(t->slots);
     t->capslots = FIRST_SLOTS;
+    t->grow_at = FIRST_SLOTS / 4 * 3;
     t->slots = s_slots_new(t->capslots);
     return rc;
 }

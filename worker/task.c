@@ -240,17 +240,6 @@ static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
         /* a table grows by a slot at most per pair: a look every 64
          * pairs keeps it within the buffer closely enough */
         int look = (t->ctr[C_MAP_OUT_RECORDS] & 63) == 0;
-        if (t->st) { /* partitions once per key (s_sum_part) */
-            rc = dmr_sumtab_put(t->st, key, val);
-            if (rc == 0 && t->part_error)
-                rc = DMR_EJOB;
-            else if (rc) /* the summing combiner's failures are named */
-                s_sum_error(t, rc, key, val);
-            t->ctr[C_COMBINE_IN]++;
-            if (rc == 0 && look && dmr_sumtab_bytes(t->st) >= t->sort_bytes)
-                rc = s_spill(t);
-            break;
-        }
         /* the default partitioner's hash serves the combining table too */
         uint64_t h =
             t->ct || !t->job->partition ? dmr_hash64(key.ptr, key.len) : 0;
@@ -316,6 +305,33 @@ static int s_next(dmr_values *vals, dmr_slice *value)
 }
 
 static const dmr_ctx_ops s_ops = {s_emit, s_param, s_fail, s_next};
+
+/* emit of a summing job's map (DMR_JOB_COMBINE_SUM), which runs once per
+ * word of a word count: the summing table takes the pair, partitioning
+ * once per key (s_sum_part). */
+static int s_emit_sum(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
+{
+    task_t *t = (task_t *)ctx;
+    if (t->mode != MODE_MAP) /* the combiner, as the table is written */
+        return s_emit(ctx, key, val);
+    uint64_t n = ++t->ctr[C_MAP_OUT_RECORDS];
+    t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
+    t->ctr[C_COMBINE_IN]++;
+    int rc = dmr_sumtab_put(t->st, key, val);
+    if (rc) /* the summing combiner's failures are named */
+        s_sum_error(t, rc, key, val);
+    else if (t->part_error)
+        rc = DMR_EJOB;
+    /* the table grows by a slot at most per pair: a look every 64 pairs
+     * keeps it within the buffer closely enough */
+    else if ((n & 63) == 0 && dmr_sumtab_bytes(t->st) >= t->sort_bytes)
+        rc = s_spill(t);
+    if (rc && !t->emit_error)
+        t->emit_error = rc;
+    return rc;
+}
+
+static const dmr_ctx_ops s_sum_ops = {s_emit_sum, s_param, s_fail, s_next};
 
 /* Wraps a values iterator to count what reduce/combine consumes. */
 typedef struct {
@@ -685,9 +701,10 @@ static int s_run_map(task_t *t, const char *data_dir)
         free(msg);
         return rc;
     }
-    if (t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM))
+    if (t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM)) {
         t->st = dmr_sumtab_new(s_sum_part, t);
-    else if (t->job->combine)
+        t->pub.ops = &s_sum_ops;
+    } else if (t->job->combine)
         t->ct = dmr_combtab_new(s_precombine, t);
     else
         t->sb = dmr_sortbuf_new(t->pub.nreduce, t->job->compare);
