@@ -53,11 +53,20 @@ static int s_sum(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
     while ((t /= 10) > 0);
     return dmr_emit(ctx, key, (dmr_slice){d + i, sizeof d - i});
 }
-DMR_JOB_DEFINE(.name = "sumjob", .flags = DMR_JOB_COMBINE_SUM, .map = s_map,
-               .combine = s_sum, .reduce = s_sum);
+#ifdef BADPART /* keys from 'z' on go to a partition that does not exist */
+static uint32_t s_part(dmr_slice key, uint32_t n)
+{
+    return key.len && key.ptr[0] >= 'z' ? n : 0;
+}
+#define PART .partition = s_part,
+#else
+#define PART
+#endif
+DMR_JOB_DEFINE(.name = "sumjob", .flags = FLAGS, .map = s_map,
+               .combine = s_sum, .reduce = s_sum, PART);
 JOB
-cc -std=c11 -O2 -shared -fPIC -I "$REPO/jobs" -o sumjob.so sumjob.c ||
-    fail "building the summing job"
+cc -std=c11 -O2 -shared -fPIC -I "$REPO/jobs" -DFLAGS=DMR_JOB_COMBINE_SUM \
+    -o sumjob.so sumjob.c || fail "building the summing job"
 awk 'BEGIN {for (i = 0; i < 20000; i++) print "k" (i * 7919) % 301, (i % 13) * 97}' \
     > counts.txt
 "$DMR" submit ./sumjob.so --input counts.txt --output sums -R 3 -q ||
@@ -73,3 +82,17 @@ if "$DMR" submit ./sumjob.so --input badcount.txt --output badsums -q \
 fi
 grep -q 'map emitted "x7" for key "bad"' submit.out ||
     fail "the error does not name the value and key: $(cat submit.out)"
+# A partition function that answers out of range fails the task with what
+# it answered, whether dmr sums the counts or the job's combiner does.
+printf 'a 1\nzz 2\nb 3\n' > zz.txt
+for flags in DMR_JOB_COMBINE_SUM 0; do
+    cc -std=c11 -O2 -shared -fPIC -I "$REPO/jobs" -DFLAGS=$flags -DBADPART \
+        -o badpart.so sumjob.c || fail "building the bad partitioner"
+    rm -rf badpart
+    if "$DMR" submit ./badpart.so --input zz.txt --output badpart -R 3 -q \
+        > submit.out 2>&1; then
+        fail "flags $flags: a partition out of range went unnoticed"
+    fi
+    grep -q 'partition function returned 3 for 3 reduce tasks' submit.out ||
+        fail "flags $flags: the error does not say what: $(cat submit.out)"
+done
