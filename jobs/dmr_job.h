@@ -115,10 +115,12 @@ static inline dmr_slice dmr_str(const char *s)
 #define DMR_JOB_RAW_OUTPUT 0x4u
 /* combine adds values that are unsigned decimal integers of up to 64 bits
  * and emits the sum in decimal, as word count's does. dmr may then combine
- * map output itself, keeping one binary count per key as a hand-written
- * counter would, instead of calling combine on gathered values; a value
- * that is not such a number fails the task, naming the key. combine must
- * still be given: reduce-side and final combining use it. */
+ * itself, keeping one binary count per key as a hand-written counter
+ * would, instead of calling combine: on map output, and on the map
+ * outputs a reduce fetches, so that reduce sees each key once with its
+ * total. A value that is not such a number fails the task, naming the
+ * key. combine must still be given: merging a map's spills uses it, and
+ * so does a reduce whose keys outgrow -D reduce_mb. */
 #define DMR_JOB_COMBINE_SUM 0x8u
 
 typedef struct {
