@@ -250,7 +250,8 @@ dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others)
  * attempt still fetching, so the scheduler, calling it while a map finds
  * no slot, ends with the map placed or no such attempt left. */
 dmr_attempt_t *dmr_job_preempt(dmr_job_t *job, uint32_t others, int all_barred,
-                               dmr_task_t **task, dmr_task_t **map)
+                               int (*frees)(void *arg, const char *wid),
+                               void *arg, dmr_task_t **task, dmr_task_t **map)
 {
     dmr_attempt_t *victim = NULL;
     for (uint32_t i = 0; i < job->nreduce; i++) {
@@ -260,7 +261,8 @@ dmr_attempt_t *dmr_job_preempt(dmr_job_t *job, uint32_t others, int all_barred,
             if (a->state != DMR_ATT_RUNNING ||
                 (a->phase[0] && strcmp(a->phase, "fetch") != 0) ||
                 (victim && a->start_ms < victim->start_ms) ||
-                (!all_barred && dmr_job_blacklisted(job, a->wid)))
+                (!all_barred && dmr_job_blacklisted(job, a->wid)) ||
+                (frees && !frees(arg, a->wid)))
                 continue;
             dmr_task_t *m = s_pick(job->maps, job->nmap, a->wid, others);
             if (m)

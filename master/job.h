@@ -141,12 +141,15 @@ dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others);
  * scheduler found none for it: the newest running attempt still fetching
  * (phase "fetch", or none reported yet) on a worker where a waiting map
  * may run (as dmr_job_next_task decides with `others`; a worker the job
- * blacklisted only when all_barred). NULL when there is none; else *task
+ * blacklisted only when all_barred) and whose stopping would free a slot
+ * there (frees(arg, wid), or always if frees is NULL: a worker's first
+ * reduce has a slot of its own, sched.c). NULL when there is none; else *task
  * is its task and *map the map that will take its slot. Reduces that
  * start before every map is done may otherwise hold every slot, waiting
  * for a map that can never run. */
 dmr_attempt_t *dmr_job_preempt(dmr_job_t *job, uint32_t others, int all_barred,
-                               dmr_task_t **task, dmr_task_t **map);
+                               int (*frees)(void *arg, const char *wid),
+                               void *arg, dmr_task_t **task, dmr_task_t **map);
 /* Starts a new attempt of t on worker wid at wall time now (mono: the
  * monotonic clock, for timeouts); returns its number. */
 uint32_t dmr_job_start_attempt(dmr_job_t *job, dmr_task_t *t, const char *wid,

@@ -187,6 +187,8 @@ int dmr_m_finish(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t, uint32_t n,
     dmr_mworker_t *w = dmr_m_worker(ms, a->wid);
     if (w && w->running > 0)
         w->running--;
+    if (w && w->reduces > 0 && t->kind == DMR_TASK_REDUCE)
+        w->reduces--;
     int was_done = t->state == DMR_TASK_DONE;
     int changed =
         dmr_job_finish_attempt(job, t, n, state, error, endpoint,
@@ -298,6 +300,7 @@ static void s_worker_lost(dmr_master_t *ms, dmr_mworker_t *w, const char *why)
                     maps, outputs, reduces, reduces == 1 ? "" : "s", extra);
     }
     w->running = 0;
+    w->reduces = 0;
     dmr_warn("workers", "worker %s lost (%s): %u tasks to re-run", w->wid, why,
              total);
 }
@@ -340,6 +343,7 @@ static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
         w->host = dmr_strdup(m->host);
         w->slots = m->slots ? m->slots : 1;
         w->running = 0;
+        w->reduces = 0;
         w->peer = *from;
         dmr_info("workers",
                  "worker %s re-joined after the restart: %s pid "
@@ -375,6 +379,7 @@ static void s_on_register(dmr_master_t *ms, const dmr_peer_t *from,
         w->pid = m->pid;
         w->slots = m->slots ? m->slots : 1;
         w->running = 0;
+        w->reduces = 0;
         w->peer = *from;
         w->alive = 1;
         w->restored = 0;

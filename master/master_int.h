@@ -25,6 +25,8 @@ typedef struct {
     int64_t pid;
     uint32_t slots;
     uint32_t running; /* attempts assigned and not finished */
+    uint32_t reduces; /* of which reduce attempts (the first has its own
+                       * slot: sched.c) */
     int alive;
     int restored;    /* known from the journal, not registered yet */
     int unreachable; /* a send failed; no tasks until we hear from it */

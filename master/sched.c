@@ -9,15 +9,21 @@
  *
  * Reduces start early, as Hadoop's "slowstart": a reduce is offered as
  * soon as no map waits for a slot (every map runs or is done), and
- * fetches map outputs as maps finish. A slot never goes to a reduce while
- * a map waits for one. A map can wait again later (its worker died, its
- * output was lost, it failed), and then every slot it may use can be held
- * by reduces that wait for it: so when a waiting map finds no slot, the
- * newest reduce attempt still fetching on a worker where the map may run
- * is stopped (killed, not counted as a failure; the reduce goes back to
- * idle and is offered again once no map waits), and the map takes its
- * slot. A reduce that is merging or reducing has all it needs and is left
- * alone.
+ * fetches map outputs as maps finish. Besides its slots, a worker has one
+ * slot for a reduce only, as a TaskTracker of Hadoop 1 had reduce slots
+ * apart from its map slots: a reduce that starts early spends most of its
+ * time waiting for map outputs, and in a slot of its own it fetches (and,
+ * for a summing job, folds) them while every map slot computes, instead
+ * of starting when the last maps end. A worker's further reduces take
+ * ordinary slots. A slot never goes to a reduce while a map waits for
+ * one. A map can wait again later (its worker died, its output was lost,
+ * it failed), and then every slot it may use can be held by reduces that
+ * wait for it: so when a waiting map finds no slot, the newest reduce
+ * attempt still fetching in an ordinary slot of a worker where the map
+ * may run is stopped (killed, not counted as a failure; the reduce goes
+ * back to idle and is offered again once no map waits), and the map takes
+ * its slot. A reduce that is merging or reducing has all it needs and is
+ * left alone.
  *
  * Hung attempts: an attempt whose work counter (reported on heartbeats)
  * has not grown for task_timeout_ms is killed and counted as failed.
@@ -110,6 +116,7 @@ static void s_assign(dmr_master_t *ms, dmr_mworker_t *w, dmr_job_t *job,
     if (t->kind == DMR_TASK_REDUCE)
         free(m.items);
     w->running++;
+    w->reduces += t->kind == DMR_TASK_REDUCE;
     if (rc) {
         dmr_warn("sched",
                  "cannot reach worker %s: %s; no tasks for it until "
@@ -125,9 +132,21 @@ static void s_assign(dmr_master_t *ms, dmr_mworker_t *w, dmr_job_t *job,
               w->wid, speculative ? " (backup)" : "");
 }
 
+/* Attempts in w's slots: its first reduce has a slot of its own. */
+static uint32_t s_used(const dmr_mworker_t *w)
+{
+    return w->running - (w->reduces > 0);
+}
+
+static int s_up(const dmr_mworker_t *w)
+{
+    return w->alive && !w->restored && !w->unreachable;
+}
+
+/* Whether w has a free slot (for any task). */
 static int s_usable(const dmr_mworker_t *w)
 {
-    return w->alive && !w->restored && !w->unreachable && w->running < w->slots;
+    return s_up(w) && s_used(w) < w->slots;
 }
 
 /* Live workers the job may use; *all_barred when every live worker is
@@ -163,13 +182,22 @@ static dmr_task_t *s_local_map(dmr_master_t *ms, dmr_job_t *job,
     return NULL;
 }
 
+/* Whether stopping a reduce on worker wid frees a slot there: not if it
+ * is the worker's only reduce, which sits in the reduce slot. */
+static int s_frees(void *arg, const char *wid)
+{
+    const dmr_mworker_t *w = dmr_m_worker(arg, wid);
+    return w && w->reduces >= 2;
+}
+
 /* A map of job waits and found no slot: stops a reduce attempt that holds
  * one (see the file comment). Returns 1 if it did. */
 static int s_preempt(dmr_master_t *ms, dmr_job_t *job, uint32_t others,
                      int all_barred)
 {
     dmr_task_t *t = NULL, *map = NULL;
-    dmr_attempt_t *a = dmr_job_preempt(job, others, all_barred, &t, &map);
+    dmr_attempt_t *a =
+        dmr_job_preempt(job, others, all_barred, s_frees, ms, &t, &map);
     if (!a)
         return 0;
     char why[96];
@@ -196,12 +224,19 @@ void dmr_m_schedule(dmr_master_t *ms)
             progress = 0;
             for (size_t i = 0; i < ms->nworkers; i++) {
                 dmr_mworker_t *w = &ms->workers[i];
-                if (!s_usable(w) ||
+                if (!s_up(w) ||
                     (!all_barred && dmr_job_blacklisted(job, w->wid)))
                     continue;
-                dmr_task_t *t = s_local_map(ms, job, w);
-                if (!t)
+                dmr_task_t *t = NULL;
+                if (s_used(w) < w->slots) {
+                    t = s_local_map(ms, job, w);
+                    if (!t)
+                        t = dmr_job_next_task(job, w->wid, eligible - 1);
+                } else if (!w->reduces) { /* only a reduce: its own slot */
                     t = dmr_job_next_task(job, w->wid, eligible - 1);
+                    if (t && t->kind != DMR_TASK_REDUCE)
+                        t = NULL;
+                }
                 if (!t)
                     continue;
                 s_assign(ms, w, job, t, 0);
@@ -325,7 +360,7 @@ static void s_speculate(dmr_master_t *ms, dmr_job_t *job, int64_t wall)
             (!all_barred && dmr_job_blacklisted(job, w->wid)) ||
             dmr_task_failed_on(best, w->wid))
             continue;
-        if (!to || w->slots - w->running > to->slots - to->running)
+        if (!to || w->slots - s_used(w) > to->slots - s_used(to))
             to = w;
     }
     if (!to)

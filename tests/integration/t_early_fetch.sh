@@ -9,10 +9,12 @@
 # reduce is killed with SIGKILL: the output is still exactly the
 # reference. (c) The job fails while its reduces wait (a hung map, one
 # attempt allowed): it names the map, and no task process is left.
-# (d) Two slots: a reduce waits in one while a hung map holds the other;
-# the map, timed out, must run again on the other worker, whose slot the
-# reduce holds: the master stops that reduce to free it, instead of both
-# waiting for ever, and the output is exact.
+# (d) Two workers of one slot each (besides their reduce slots): reduces
+# wait in every slot but the one a hung map holds; the map, timed out,
+# must run again on the other worker, whose slot a reduce holds: the
+# master stops that reduce to free it, instead of both waiting for ever,
+# and the output is exact. (e) A worker's reduce slot: with every slot
+# busy with maps, a reduce still starts before the last map ends.
 . "$(dirname "$0")/lib.sh"
 [ -f "$DMR_TESTJOBS/pids.so" ] || fail "pids.so not built (make testjobs)"
 "$GENTEXT" --bytes 3m --seed 17 --files 6 --dir in > /dev/null
@@ -123,24 +125,45 @@ no_tasks() { [ -z "$(stray_tasks)" ]; }
 wait_until 5 no_tasks || fail "task processes left after the job failed: $(stray_tasks)"
 echo "the failed job stopped its waiting reduces"
 
-# --- (d) one slot per worker. Maps take turns; map 2 hangs on one worker
-# while a reduce, offered once every other map was done, waits on the
-# other.
+# --- (d) one slot per worker (and its reduce slot). Maps take turns; map
+# 2 hangs on one worker while reduces, offered once every other map was
+# done, fill the other (its reduce slot and its one slot) and the reduce
+# slot of the first.
 "$DMR" cluster down --state .dmr > /dev/null
 rm -rf .dmr
 cluster_up 2 --slots 1
 mkdir pl4
-"$DMR" submit "$DMR_TESTJOBS/pids.so" --input in --output out4 -R 2 \
+"$DMR" submit "$DMR_TESTJOBS/pids.so" --input in --output out4 -R 4 \
     -D split_mb=1 -D speculative=0 -D task_timeout_ms=3000 \
     -D pidlog="$T/pl4" -D slow_map=2 -D slow_ms=600000 > sub4.log 2>&1 ||
     { cat sub4.log >&2; fail "job 1 of the two-slot cluster failed"; }
 job_output out4 > got4
 same got4 want "output when a reduce gave its slot to a map"
-check_parts out4 2
-grep -q "map 2 waits for a slot: stopping reduce [01] attempt 1" sub4.log ||
+check_parts out4 4
+grep -q "map 2 waits for a slot: stopping reduce [0-3] attempt 1" sub4.log ||
     fail "no reduce was stopped for map 2: $(cat sub4.log)"
 attempt_rows 1 | awk '$1 == "reduce" && $3 == 1 && $7 == "killed" {k = 1}
                       $1 == "reduce" && $7 == "failed" {bad = 1}
                       END {exit bad || !k}' ||
     fail "attempts: $(attempt_rows 1)"
 echo "a waiting reduce gave its slot to map 2"
+
+# --- (e) one worker, two slots, four slow maps: once the last two maps
+# have their slots (no map waits), the reduce starts in the worker's
+# reduce slot while both still run.
+"$DMR" cluster down --state .dmr > /dev/null
+rm -rf .dmr
+cluster_up 1 --slots 2
+mkdir pl5
+"$GENTEXT" --bytes 800k --seed 5 --files 4 --dir in5 > /dev/null
+"$DMR" submit "$DMR_TESTJOBS/pids.so" --input in5 --output out5 -R 1 \
+    -D speculative=0 -D sleep_ms=1500 -D pidlog="$T/pl5" > sub5.log 2>&1 ||
+    { cat sub5.log >&2; fail "job 1 of the one-worker cluster failed"; }
+ref_wordcount in5/* > want5
+job_output out5 > got5
+same got5 want5 "output with a reduce in the reduce slot"
+awk '$1 == "map" && $2 >= 2 && (end == "" || $6 < end) {end = $6}
+     $1 == "reduce" {start = $5}
+     END {if (start == "" || end == "" || start >= end) exit 1}' pl5/log ||
+    fail "the reduce did not start while the last maps ran: $(cat pl5/log)"
+echo "the reduce started in its own slot while both slots ran maps"

@@ -151,6 +151,12 @@ static dmr_attempt_t *s_reduce_at(dmr_job_t *job, uint32_t i, const char *wid,
     return a;
 }
 
+static int s_not_w2(void *arg, const char *wid)
+{
+    (void)arg;
+    return strcmp(wid, "w2") != 0;
+}
+
 Test(job, a_waiting_map_takes_the_slot_of_the_newest_reduce_still_fetching)
 {
     dmr_job_t *job = s_job(1, 1 * MiB, "1", 4);
@@ -160,23 +166,26 @@ Test(job, a_waiting_map_takes_the_slot_of_the_newest_reduce_still_fetching)
     dmr_attempt_t *r1 = s_reduce_at(job, 1, "w2", 20, "fetch");
     s_reduce_at(job, 2, "w2", 40, "merge");
     s_reduce_at(job, 3, "w2", 50, "reduce");
-    cr_assert_null(dmr_job_preempt(job, 0, 0, &t, &map),
+    cr_assert_null(dmr_job_preempt(job, 0, 0, NULL, NULL, &t, &map),
                    "a reduce was stopped while no map waits");
     /* The map fails on w1 and waits; with one other worker it must go
      * there, so the slot comes from w2, where a reduce still fetches
      * (those merging or reducing have all they need). */
     dmr_job_finish_attempt(job, m, am, DMR_ATT_FAILED, "boom", NULL, 3, 0);
-    cr_assert_eq(dmr_job_preempt(job, 1, 0, &t, &map), r1);
+    cr_assert_eq(dmr_job_preempt(job, 1, 0, NULL, NULL, &t, &map), r1);
     cr_assert_eq(t, &job->reduces[1]);
     cr_assert_eq(map, m);
+    /* Unless stopping it frees no slot there (w2's only reduce, say, in
+     * its reduce slot). */
+    cr_assert_null(dmr_job_preempt(job, 1, 0, s_not_w2, NULL, &t, &map));
     /* Were w1 fine for the map, the newest fetching attempt would go. */
-    cr_assert_eq(dmr_job_preempt(job, 0, 0, &t, &map), r0);
+    cr_assert_eq(dmr_job_preempt(job, 0, 0, NULL, NULL, &t, &map), r0);
     cr_assert_eq(t, &job->reduces[0]);
     /* A worker the job blacklisted gets no map, unless all are. */
     for (int i = 0; i < 3; i++)
         dmr_job_count_failure(job, "w2", 3);
-    cr_assert_null(dmr_job_preempt(job, 1, 0, &t, &map));
-    cr_assert_eq(dmr_job_preempt(job, 1, 1, &t, &map), r1);
+    cr_assert_null(dmr_job_preempt(job, 1, 0, NULL, NULL, &t, &map));
+    cr_assert_eq(dmr_job_preempt(job, 1, 1, NULL, NULL, &t, &map), r1);
     /* Stopped, the reduce does not count a failure and waits, idle, until
      * the map has its slot. */
     dmr_job_finish_attempt(job, &job->reduces[1], r1->n, DMR_ATT_KILLED,
@@ -186,7 +195,7 @@ Test(job, a_waiting_map_takes_the_slot_of_the_newest_reduce_still_fetching)
     cr_assert_eq(dmr_job_next_task(job, "w3", 1), m);
     dmr_job_start_attempt(job, m, "w3", 0, 0);
     cr_assert_eq(dmr_job_next_task(job, "w3", 1), &job->reduces[1]);
-    cr_assert_null(dmr_job_preempt(job, 1, 1, &t, &map));
+    cr_assert_null(dmr_job_preempt(job, 1, 1, NULL, NULL, &t, &map));
     dmr_job_destroy(&job);
 }
 
