@@ -75,7 +75,7 @@ int dmr_lines_next(dmr_lines_t *r, dmr_slice *line, uint64_t *offset,
 void dmr_lines_destroy(dmr_lines_t **r);
 
 /* Test hook: the initial read buffer of readers opened from now on (0
- * restores the 1 MiB default), so tests can force refills and line growth
+ * restores the 128 KiB default), so tests can force refills and line growth
  * with small files. Process-wide; not thread-safe. */
 void dmr_lines_set_bufsize(size_t bytes);
 
