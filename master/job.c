@@ -245,8 +245,17 @@ dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others)
     return s_pick(job->reduces, job->nreduce, wid, others);
 }
 
-/* Since a reduce is offered only while no map waits, a reduce stopped
- * here stays idle until every map has a slot again; each call stops one
+dmr_task_t *dmr_job_next_reduce(dmr_job_t *job, const char *wid,
+                                uint32_t others)
+{
+    if (job->state != DMR_JOB_RUNNING)
+        return NULL;
+    return s_pick(job->reduces, job->nreduce, wid, others);
+}
+
+/* Since a reduce is offered an ordinary slot only while no map waits, a
+ * reduce stopped here gets none until every map has a slot again (a
+ * reduce slot, which no map needs, it may get); each call stops one
  * attempt still fetching, so the scheduler, calling it while a map finds
  * no slot, ends with the map placed or no such attempt left. */
 dmr_attempt_t *dmr_job_preempt(dmr_job_t *job, uint32_t others, int all_barred,

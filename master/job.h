@@ -137,6 +137,11 @@ int dmr_job_map_waits(const dmr_job_t *job);
  * `others` other workers, so retries go elsewhere when there is an
  * elsewhere. */
 dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others);
+/* The next idle reduce for wid whether or not a map waits (for a worker's
+ * reduce slot, which no map may take), with the same rule on `others`;
+ * NULL if none or the job is not running. */
+dmr_task_t *dmr_job_next_reduce(dmr_job_t *job, const char *wid,
+                                uint32_t others);
 /* The reduce attempt to stop so that a waiting map gets a slot, when the
  * scheduler found none for it: the newest running attempt still fetching
  * (phase "fetch", or none reported yet) on a worker where a waiting map

@@ -7,20 +7,19 @@
  * task that failed on a worker goes elsewhere while there is an
  * elsewhere.
  *
- * Reduces start early, as Hadoop's "slowstart": a reduce is offered as
- * soon as no map waits for a slot (every map runs or is done), and
- * fetches map outputs as maps finish. Besides its slots, a worker has one
- * slot for a reduce only, as a TaskTracker of Hadoop 1 had reduce slots
- * apart from its map slots: a reduce that starts early spends most of its
- * time waiting for map outputs, and in a slot of its own it fetches (and,
- * for a summing job, folds) them while every map slot computes, instead
- * of starting when the last maps end. A worker's further reduces take
- * ordinary slots. A slot never goes to a reduce while a map waits for
- * one. A map can wait again later (its worker died, its output was lost,
- * it failed), and then every slot it may use can be held by reduces that
- * wait for it: so when a waiting map finds no slot, the newest reduce
- * attempt still fetching in an ordinary slot of a worker where the map
- * may run is stopped (killed, not counted as a failure; the reduce goes
+ * Reduces start early, as Hadoop's "slowstart", and fetch map outputs
+ * as maps finish. Besides its slots, a worker has one slot for a reduce
+ * only, as a TaskTracker of Hadoop 1 had reduce slots apart from its map
+ * slots: a reduce takes it as soon as the job runs, and fetches (and, for
+ * a summing job, folds) each map output as it appears while every other
+ * slot computes maps, so that little is left when the last map ends. A
+ * worker's further reduces take ordinary slots, offered once no map waits
+ * for a slot (every map runs or is done): an ordinary slot never goes to a
+ * reduce while a map waits for one. A map can wait again later (its worker
+ * died, its output was lost, it failed), and then every slot it may use can be
+ * held by reduces that wait for it: so when a waiting map finds no slot, the
+ * newest reduce attempt still fetching in an ordinary slot of a worker where
+ * the map may run is stopped (killed, not counted as a failure; the reduce goes
  * back to idle and is offered again once no map waits), and the map takes
  * its slot. A reduce that is merging or reducing has all it needs and is
  * left alone.
@@ -232,10 +231,8 @@ void dmr_m_schedule(dmr_master_t *ms)
                     t = s_local_map(ms, job, w);
                     if (!t)
                         t = dmr_job_next_task(job, w->wid, eligible - 1);
-                } else if (!w->reduces) { /* only a reduce: its own slot */
-                    t = dmr_job_next_task(job, w->wid, eligible - 1);
-                    if (t && t->kind != DMR_TASK_REDUCE)
-                        t = NULL;
+                } else if (!w->reduces) { /* its reduce slot */
+                    t = dmr_job_next_reduce(job, w->wid, eligible - 1);
                 }
                 if (!t)
                     continue;

@@ -134,6 +134,8 @@ Test(job, no_reduce_takes_a_slot_while_a_map_waits_even_one_it_cannot_use)
     /* The map goes to the other worker, not w1; w1 gets nothing either. */
     cr_assert_null(dmr_job_next_task(job, "w1", 1),
                    "w1 got a task while map 0 waits for w2");
+    /* A reduce slot, which no map may take, gets the reduce meanwhile. */
+    cr_assert_eq(dmr_job_next_reduce(job, "w1", 1), &job->reduces[0]);
     cr_assert_eq(dmr_job_next_task(job, "w2", 1), m);
     dmr_job_start_attempt(job, m, "w2", 0, 0);
     cr_assert_eq(dmr_job_next_task(job, "w1", 1), &job->reduces[0]);
