@@ -18,7 +18,7 @@
 #
 # Part 1 -- side by side. A local cluster of 2 workers (dmr cluster up -n
 # 2, 2 task slots each: the default). First one run of dmr and one of
-# dmr-wcref, not counted (warm-up). Then BENCH_RUNS rounds (default 3), in
+# dmr-wcref, not counted (warm-up). Then BENCH_RUNS rounds (default 5), in
 # each of which these run one after the other, the order of the first two
 # alternating from round to round (dmr first in odd rounds):
 #
@@ -56,13 +56,13 @@
 # The whole benchmark takes ~3 minutes here (plus ~45 s the first time,
 # to make the corpus and its reference count).
 #
-# Environment: BENCH_MB (256), BENCH_RUNS (3), BENCH_PIPE_RUNS (1; 1 to
+# Environment: BENCH_MB (256), BENCH_RUNS (5), BENCH_PIPE_RUNS (1; 1 to
 # BENCH_RUNS), BENCH_SEED (1), BENCH_SPLIT_MB (32), BENCH_SCALE
 # ("1 2 4"; empty skips part 2).
 . "$(dirname "$0")/lib.sh"
 
 MB=${BENCH_MB:-256}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 PIPE_RUNS=${BENCH_PIPE_RUNS:-1}
 SEED=${BENCH_SEED:-1}
 SPLIT=${BENCH_SPLIT_MB:-32}
