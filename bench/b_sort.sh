@@ -146,5 +146,6 @@ say "dmr / GNU sort = $ratio (target <= $TARGET_RATIO): $rv"
 say "peak RSS of a worker with its tasks: $((rss / 1024)) MiB (target <= $TARGET_RSS_MB MiB): $mv_"
 say "every dmr output validated (order and CRC32 sum against the input); the first equals GNU sort's byte for byte"
 results_end
-[ "$rv" = PASS ] && [ "$mv_" = PASS ] && target_met PASS
-target_met FAIL
+verdict=FAIL
+[ "$rv" = PASS ] && [ "$mv_" = PASS ] && verdict=PASS
+target_met "$verdict"
