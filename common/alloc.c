@@ -52,6 +52,15 @@ void dmr_advise_huge(void *p, size_t n)
 #endif
 }
 
+void *dmr_table_alloc(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    void *p = dmr_aligned_alloc(n >= huge ? huge : 64, n);
+    dmr_advise_huge(p, n);
+    memset(p, 0, n);
+    return p;
+}
+
 void *dmr_realloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

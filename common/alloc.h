@@ -19,6 +19,10 @@ void *dmr_aligned_alloc(size_t align, size_t n);
  * at random would otherwise miss the TLB on nearly every access. Pages
  * already touched stay as they are; a hint, so it cannot fail. */
 void dmr_advise_huge(void *p, size_t n);
+/* n zeroed bytes for a hash table looked up at random: cache-line
+ * aligned, and from 2 MiB on in huge pages (dmr_advise_huge). free()
+ * them. */
+void *dmr_table_alloc(size_t n);
 char *dmr_strdup(const char *s);
 /* Copies n bytes of s and NUL-terminates the copy. */
 char *dmr_strndup(const char *s, size_t n);

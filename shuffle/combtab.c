@@ -18,7 +18,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "common/alloc.h"
 #include "common/pool.h"
@@ -124,23 +123,12 @@ static int s_iter_next(dmr_values *self, dmr_slice *out)
     return 1;
 }
 
-#define HUGE_PAGE (2u << 20)
-
 /* n empty slots. A table of megabytes is looked up at random, so each
- * lookup would also miss the TLB with 4 KiB pages; it asks for huge
- * pages where the kernel gives them on request. */
+ * lookup would also miss the TLB with 4 KiB pages; dmr_table_alloc asks
+ * for huge pages where the kernel gives them on request. */
 static s_slot *s_slots_new(size_t n)
 {
-    size_t bytes = n * sizeof(s_slot);
-    s_slot *s;
-    if (bytes >= HUGE_PAGE) {
-        s = dmr_aligned_alloc(HUGE_PAGE, bytes);
-        dmr_advise_huge(s, bytes);
-    } else {
-        s = dmr_aligned_alloc(64, bytes);
-    }
-    memset(s, 0, bytes);
-    return s;
+    return dmr_table_alloc(n * sizeof(s_slot));
 }
 
 dmr_combtab_t *dmr_combtab_new(dmr_combtab_full_fn full, void *arg)

@@ -122,11 +122,7 @@ static uint64_t s_hash_of(const s_slot *g)
 
 static s_slot *s_slots_new(size_t n)
 {
-    size_t bytes = n * sizeof(s_slot);
-    s_slot *s = dmr_aligned_alloc(bytes >= (2u << 20) ? 2u << 20 : 64, bytes);
-    dmr_advise_huge(s, bytes); /* looked up at random */
-    memset(s, 0, bytes);
-    return s;
+    return dmr_table_alloc(n * sizeof(s_slot));
 }
 
 static void s_grow(dmr_sumtab_t *t)
