@@ -109,7 +109,8 @@ typedef struct {
     dmr_sumtab_t *fold; /* NULL: not folding (or given up) */
     char *folded;       /* folded[m]: map m's output is in fold */
     size_t nfolded;
-    uint64_t fold_in;    /* records folded */
+    uint64_t fold_in;    /* records read to fold (the work counter's) */
+    uint64_t fold_done;  /* records of the outputs folded */
     size_t fold_budget;  /* -D reduce_mb */
     uint64_t fold_total; /* groups to reduce, progress of the fold path */
 } task_t;
@@ -155,7 +156,7 @@ static uint64_t s_work(const task_t *t)
     return t->ctr[C_MAP_IN_BYTES] + t->ctr[C_MAP_OUT_RECORDS] +
            t->ctr[C_SHUFFLE_BYTES] + t->ctr[C_RED_IN_RECORDS] +
            t->ctr[C_RED_GROUPS] + t->ctr[C_COMBINE_IN] + t->groups_out +
-           t->answers;
+           t->answers + t->fold_in;
 }
 
 static void s_report_progress(task_t *t)
@@ -864,10 +865,13 @@ static void s_fold_one(task_t *t, uint32_t m)
     uint64_t n = 0;
     while (rc == 0 && (rc = dmr_run_reader_next(r, &key, &val)) > 0) {
         rc = dmr_sumtab_put(t->fold, key, val);
-        n++;
-        if (rc == 0 && (n & 1023) == 0 &&
-            dmr_sumtab_bytes(t->fold) > t->fold_budget)
-            rc = DMR_ETOOBIG;
+        t->fold_in++; /* work: a long fold must not look hung */
+        if (rc == 0 && (++n & 1023) == 0) {
+            if (dmr_sumtab_bytes(t->fold) > t->fold_budget)
+                rc = DMR_ETOOBIG;
+            else if (dmr_now_ms() >= t->next_report)
+                s_report_progress(t);
+        }
     }
     dmr_run_reader_destroy(&r);
     if (rc == 0)
@@ -880,7 +884,7 @@ static void s_fold_one(task_t *t, uint32_t m)
     }
     t->folded[m] = 1;
     t->nfolded++;
-    t->fold_in += n;
+    t->fold_done += n;
 }
 
 /* Folds the outputs fetched since the last call. */
@@ -1099,7 +1103,7 @@ static int s_run_reduce(task_t *t, const char *dir)
         fetched += dmr_fetch_output(t->fetch, i)->length;
     s_fold_ready(t);
     if (t->fold) { /* every output folded: the combiner's counters */
-        t->ctr[C_COMBINE_IN] += t->fold_in;
+        t->ctr[C_COMBINE_IN] += t->fold_done;
         t->ctr[C_COMBINE_OUT] += dmr_sumtab_groups(t->fold);
     } else if ((rc = s_merge_passes(t, dir, &merge, &maps)) != 0) {
         goto out;
