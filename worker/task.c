@@ -624,15 +624,8 @@ typedef struct {
 static ssize_t s_local_write(void *cookie, const char *p, size_t n)
 {
     local_out_t *o = cookie;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(o->fd, p + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return done ? (ssize_t)done : -1;
-        done += (size_t)w;
-    }
+    if (dmr_write_all(o->fd, p, n) != 0)
+        return -1;
     o->off += n;
     if (o->off - o->queued >= WRITEBACK_BYTES) {
         /* only a hint: fsync at the end is what makes the output durable */
