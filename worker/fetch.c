@@ -288,8 +288,7 @@ static int s_piece(dmr_fetch_t *f, size_t li, char *err, size_t errlen)
         dmr_msg_clear(&m);
         return 0; /* a late reply to an older request: ignore */
     }
-    if (m.blob_len && pwrite(l->fd, m.blob, m.blob_len, (off_t)m.offset) !=
-                          (ssize_t)m.blob_len) {
+    if (dmr_pwrite_all(l->fd, m.blob, m.blob_len, m.offset) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", o->path, strerror(errno));
         dmr_msg_clear(&m);
         return DMR_EIO;
