@@ -1,6 +1,8 @@
 # A map output damaged on its worker's disk: the reducer that fetches it
 # finds a CRC mismatch (or an unreadable index), reports which map output
 # it could not read, and the master re-runs that map; the output is exact.
+# The reduces sleep 2 s before they fetch, so that the damage (done within
+# a few ms of the first map output appearing, about 0.7 s in) comes first.
 # Both for a job with a general combiner (pids) and for a summing one
 # (pidsum), whose reduce folds each output as it arrives and must give
 # that up for the merge, which names the bad output.
@@ -14,7 +16,8 @@ for job in pids pidsum; do
     rm -rf pl out
     mkdir pl
     "$DMR" submit "$DMR_TESTJOBS/$job.so" --input in --output out -R 2 \
-        -D split_mb=1 -D pidlog="$T/pl" -D sleep_ms=700 -D speculative=0 \
+        -D split_mb=1 -D pidlog="$T/pl" -D sleep_ms=700 \
+        -D reduce_sleep_ms=2000 -D speculative=0 \
         > submit.log 2>&1 &
     sp=$!
     # The first committed map output: damage 64 bytes in its middle.

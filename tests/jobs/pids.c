@@ -18,6 +18,9 @@
  *     -D pidlog=DIR   required; DIR is created if missing (not its parents)
  *     -D sleep_ms=N   sleep N ms in the setup of map tasks, so that maps
  *                     overlap visibly in time; default 0, at most 3600000
+ *     -D reduce_sleep_ms=N  the same in the setup of reduce tasks, which
+ *                     puts off their fetches (a reduce may otherwise start
+ *                     at once, in its worker's reduce slot); default 0
  *     -D slow_map=T   make map task T a straggler: its first attempt (only)
  *     -D slow_ms=N    sleeps N ms more (default 5000) in setup, so a
  *                     speculative backup can overtake it
@@ -73,13 +76,15 @@ static int s_setup(dmr_ctx *ctx)
 {
     uint64_t start = s_now_ms();
     const char *dir = dmr_param(ctx, "pidlog");
-    unsigned sleep_ms, slow_map, slow_ms, slow_calls;
+    unsigned sleep_ms, reduce_sleep_ms, slow_map, slow_ms, slow_calls;
     if (!dir || dir[0] == '\0') {
         dmr_fail(ctx, "pids: -D pidlog=DIR is required");
         return -1;
     }
     if (tj_param_uint(ctx, "pids", "sleep_ms", 0, PIDS_MAX_SLEEP_MS,
                       &sleep_ms) != 0 ||
+        tj_param_uint(ctx, "pids", "reduce_sleep_ms", 0, PIDS_MAX_SLEEP_MS,
+                      &reduce_sleep_ms) != 0 ||
         tj_param_uint(ctx, "pids", "slow_map", UINT32_MAX, PIDS_MAX_SLEEP_MS,
                       &slow_map) != 0 ||
         tj_param_uint(ctx, "pids", "slow_ms", 5000, PIDS_MAX_SLEEP_MS,
@@ -132,6 +137,8 @@ static int s_setup(dmr_ctx *ctx)
     }
     if (ctx->kind == DMR_KIND_MAP && sleep_ms > 0)
         tj_sleep_ms(sleep_ms);
+    if (ctx->kind == DMR_KIND_REDUCE && reduce_sleep_ms > 0)
+        tj_sleep_ms(reduce_sleep_ms);
     return 0;
 }
 
