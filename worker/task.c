@@ -109,8 +109,7 @@ typedef struct {
     dmr_sumtab_t *fold; /* NULL: not folding (or given up) */
     char *folded;       /* folded[m]: map m's output is in fold */
     size_t nfolded;
-    uint64_t fold_in;    /* records read to fold (the work counter's) */
-    uint64_t fold_done;  /* records of the outputs folded */
+    uint64_t fold_in;    /* records folded (work; combine input if kept) */
     size_t fold_budget;  /* -D reduce_mb */
     uint64_t fold_total; /* groups to reduce, progress of the fold path */
 } task_t;
@@ -190,6 +189,12 @@ static void s_set_error(task_t *t, const char *msg)
 }
 
 /* ---------------------------------------------------------- job services */
+
+/* Whether the job's combine sums counts, so that dmr sums for it. */
+static int s_sums(const task_t *t)
+{
+    return t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM);
+}
 
 /* Why a summing table refused a pair (DMR_JOB_COMBINE_SUM). */
 static void s_sum_error(task_t *t, int rc, dmr_slice key, dmr_slice val)
@@ -711,7 +716,7 @@ static int s_run_map(task_t *t, const char *data_dir)
         free(msg);
         return rc;
     }
-    if (t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM)) {
+    if (s_sums(t)) {
         t->st = dmr_sumtab_new(s_sum_part, t);
         t->pub.ops = &s_sum_ops;
     } else if (t->job->combine)
@@ -855,11 +860,10 @@ static void s_fold_one(task_t *t, uint32_t m)
     dmr_run_reader_t *r = NULL;
     int rc = dmr_run_reader_open(o->path, 0, o->length, &r);
     dmr_slice key, val;
-    uint64_t n = 0;
     while (rc == 0 && (rc = dmr_run_reader_next(r, &key, &val)) > 0) {
         rc = dmr_sumtab_put(t->fold, key, val);
-        t->fold_in++; /* work: a long fold must not look hung */
-        if (rc == 0 && (++n & 1023) == 0) {
+        /* work: a long fold must not look hung */
+        if (rc == 0 && (++t->fold_in & 1023) == 0) {
             if (dmr_sumtab_bytes(t->fold) > t->fold_budget)
                 rc = DMR_ETOOBIG;
             else if (dmr_now_ms() >= t->next_report)
@@ -877,7 +881,6 @@ static void s_fold_one(task_t *t, uint32_t m)
     }
     t->folded[m] = 1;
     t->nfolded++;
-    t->fold_done += n;
 }
 
 /* Folds the outputs fetched since the last call. */
@@ -1078,7 +1081,7 @@ static int s_run_reduce(task_t *t, const char *dir)
 
     t->phase = "fetch";
     s_report_progress(t);
-    if (t->job->combine && (t->job->flags & DMR_JOB_COMBINE_SUM)) {
+    if (s_sums(t)) {
         t->fold = dmr_sumtab_new(s_fold_part, NULL);
         t->folded = dmr_calloc(s->nmap + 1, 1);
         t->fold_budget = (size_t)s_param_mb(t, "reduce_mb", 100) << 20;
@@ -1096,7 +1099,7 @@ static int s_run_reduce(task_t *t, const char *dir)
         fetched += dmr_fetch_output(t->fetch, i)->length;
     s_fold_ready(t);
     if (t->fold) { /* every output folded: the combiner's counters */
-        t->ctr[C_COMBINE_IN] += t->fold_done;
+        t->ctr[C_COMBINE_IN] += t->fold_in;
         t->ctr[C_COMBINE_OUT] += dmr_sumtab_groups(t->fold);
     } else if ((rc = s_merge_passes(t, dir, &merge, &maps)) != 0) {
         goto out;
