@@ -242,7 +242,7 @@ dmr_task_t *dmr_job_next_task(dmr_job_t *job, const char *wid, uint32_t others)
         return NULL;
     if (dmr_job_map_waits(job))
         return s_pick(job->maps, job->nmap, wid, others);
-    return s_pick(job->reduces, job->nreduce, wid, others);
+    return dmr_job_next_reduce(job, wid, others);
 }
 
 dmr_task_t *dmr_job_next_reduce(dmr_job_t *job, const char *wid,
