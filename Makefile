@@ -28,15 +28,15 @@ BIN      := $(OUT)/bin
 LIBDIR   := $(OUT)/lib/dmr
 TESTDIR  := $(if $(SANITIZER),$(OUT)/test,build/test)
 
-PKGS     := libzmq msgpack zlib
-DEB_PKGS := libzmq3-dev libmsgpack-dev zlib1g-dev libcriterion-dev pkg-config
+PKGS     := libzmq msgpack zlib libdeflate
+DEB_PKGS := libzmq3-dev libmsgpack-dev zlib1g-dev libdeflate-dev libcriterion-dev pkg-config
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -I.
 DEPFLAGS  = -MMD -MP -MF $(OBJ)/$(subst /,_,$@).d
 LDFLAGS  += $(SANFLAGS)
 
 # pkg-config may be missing on a fresh machine; fall back to plain -l flags.
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lz)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lz -ldeflate)
 LDLIBS   += $(PKG_LIBS) -ldl -lm
 
 CHECK_SRC := $(wildcard check/*.c)

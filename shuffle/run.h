@@ -29,7 +29,7 @@ typedef struct {
 } dmr_run_part_t;
 
 /* Creates path (truncating) for a run of nparts partitions. level is the
- * zlib level: 0 stores blocks uncompressed, 1..9 deflates them. */
+ * deflate level: 0 stores blocks uncompressed, 1..9 deflates them. */
 int dmr_run_writer_open(const char *path, uint32_t nparts, int level,
                         dmr_run_writer_t **out);
 /* The file need not survive a crash of the machine (a spill): finish

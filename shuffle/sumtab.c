@@ -52,24 +52,17 @@ typedef struct {
     uint32_t klen1;
 } s_queued;
 
-/* The one value drain hands out: a count in decimal. */
-typedef struct {
-    dmr_values vals; /* must be first */
-    char digits[20];
-    uint32_t at; /* first digit; sizeof digits once taken */
-} s_iter;
-
 struct dmr_sumtab {
     s_slot *slots; /* capslots, a power of two */
     size_t ngroups, capslots;
     dmr_sumtab_part_fn part;
     void *arg;
-    dmr_pool_t pool;   /* keys longer than INLINE */
-    s_queued q[QUEUE]; /* a ring: the oldest of qn at (qi - qn) */
-    unsigned qi, qn;   /* the next to write; how many wait */
-    size_t grow_at;    /* groups at which the table grows (3/4 full) */
-    s_iter it;
-    dmr_keyent_t *order; /* drain's */
+    dmr_pool_t pool;       /* keys longer than INLINE */
+    s_queued q[QUEUE];     /* a ring: the oldest of qn at (qi - qn) */
+    unsigned qi, qn;       /* the next to write; how many wait */
+    size_t grow_at;        /* groups at which the table grows (3/4 full) */
+    dmr_count_values_t it; /* the one value drain hands out */
+    dmr_keyent_t *order;   /* drain's */
     size_t caporder;
 };
 
@@ -203,27 +196,6 @@ static int s_add_long(dmr_sumtab_t *t, dmr_slice key, uint64_t n)
     }
 }
 
-/* A whole decimal count in *n: 0, or DMR_EINVAL. */
-static int s_parse(dmr_slice v, uint64_t *n)
-{
-    unsigned d;
-    if (v.len == 1 && (d = (unsigned char)v.ptr[0] - (unsigned)'0') <= 9) {
-        *n = d; /* the common case: a count of one */
-        return 0;
-    }
-    if (v.len == 0)
-        return DMR_EINVAL;
-    uint64_t x = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        d = (unsigned char)v.ptr[i] - (unsigned)'0';
-        if (d > 9 || x > (UINT64_MAX - d) / 10)
-            return DMR_EINVAL;
-        x = x * 10 + d;
-    }
-    *n = x;
-    return 0;
-}
-
 dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, void *arg)
 {
     dmr_sumtab_t *t = dmr_calloc(1, sizeof *t);
@@ -238,7 +210,7 @@ dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, void *arg)
 int dmr_sumtab_put(dmr_sumtab_t *t, dmr_slice key, dmr_slice val)
 {
     uint64_t n;
-    if (s_parse(val, &n) != 0)
+    if (dmr_count_parse(val, &n) != 0)
         return DMR_EINVAL;
     if (key.len > INLINE) /* a sum does not care about order */
         return s_add_long(t, key, n);
@@ -278,29 +250,6 @@ size_t dmr_sumtab_groups(const dmr_sumtab_t *t)
     return t->ngroups;
 }
 
-static int s_iter_next(dmr_values *self, dmr_slice *out)
-{
-    s_iter *it = (s_iter *)self;
-    if (it->at == sizeof it->digits)
-        return 0;
-    out->ptr = it->digits + it->at;
-    out->len = sizeof it->digits - it->at;
-    it->at = sizeof it->digits;
-    return 1;
-}
-
-static dmr_values *s_values(dmr_sumtab_t *t, uint64_t c)
-{
-    s_iter *it = &t->it;
-    it->vals.next = s_iter_next;
-    it->at = sizeof it->digits;
-    do {
-        it->digits[--it->at] = (char)('0' + c % 10);
-        c /= 10;
-    } while (c > 0);
-    return &it->vals;
-}
-
 /* The key of group (slot) id, for dmr_keyent_sort. */
 static dmr_slice s_ent_key(const void *owner, uint32_t id)
 {
@@ -330,7 +279,7 @@ int dmr_sumtab_drain(dmr_sumtab_t *t, dmr_cmp_fn cmp, dmr_group_fn fn,
             __builtin_prefetch(&t->slots[t->order[i + 8].id]);
         const s_slot *g = &t->slots[t->order[i].id];
         rc = fn(arg, g->part, (dmr_slice){s_key(g), g->klen1 - 1},
-                s_values(t, g->count));
+                dmr_count_values(&t->it, g->count));
     }
     /* empty, and small again: a spill must leave room in the buffer */
     t->ngroups = 0;

@@ -33,3 +33,25 @@ uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts)
 {
     return dmr_hash_partition(dmr_hash64(key.ptr, key.len), nparts);
 }
+
+static int s_count_next(dmr_values *self, dmr_slice *out)
+{
+    dmr_count_values_t *it = (dmr_count_values_t *)self;
+    if (it->at == sizeof it->digits)
+        return 0;
+    out->ptr = it->digits + it->at;
+    out->len = sizeof it->digits - it->at;
+    it->at = sizeof it->digits;
+    return 1;
+}
+
+dmr_values *dmr_count_values(dmr_count_values_t *it, uint64_t c)
+{
+    it->vals.next = s_count_next;
+    it->at = sizeof it->digits;
+    do {
+        it->digits[--it->at] = (char)('0' + c % 10);
+        c /= 10;
+    } while (c > 0);
+    return &it->vals;
+}

@@ -38,6 +38,38 @@ static inline uint64_t dmr_key_prefix(const char *p, size_t n)
         c |= (uint64_t)k[i] << (56 - 8 * i);
     return c;
 }
+/* A whole unsigned decimal count in *n, as DMR_JOB_COMBINE_SUM jobs emit
+ * them: 0, or -1 for anything else (empty, a non-digit, past 64 bits). */
+static inline int dmr_count_parse(dmr_slice v, uint64_t *n)
+{
+    unsigned d;
+    if (v.len == 1 && (d = (unsigned char)v.ptr[0] - (unsigned)'0') <= 9) {
+        *n = d; /* the common case: a count of one */
+        return 0;
+    }
+    if (v.len == 0)
+        return -1;
+    uint64_t x = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        d = (unsigned char)v.ptr[i] - (unsigned)'0';
+        if (d > 9 || x > (UINT64_MAX - d) / 10)
+            return -1;
+        x = x * 10 + d;
+    }
+    *n = x;
+    return 0;
+}
+
+/* The values of a summed group: its one count, in decimal. */
+typedef struct {
+    dmr_values vals; /* must be first */
+    char digits[20];
+    uint32_t at; /* first digit; sizeof digits once taken */
+} dmr_count_values_t;
+
+/* Sets it up to hand out c once; returns its dmr_values. */
+dmr_values *dmr_count_values(dmr_count_values_t *it, uint64_t c);
+
 /* dmr_hash64(key) mod nparts. nparts > 0. */
 uint32_t dmr_key_partition(dmr_slice key, uint32_t nparts);
 /* The same from the key's dmr_hash64, for a caller that has it. */

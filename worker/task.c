@@ -38,6 +38,7 @@
 #include "shuffle/merge.h"
 #include "shuffle/run.h"
 #include "shuffle/sortbuf.h"
+#include "shuffle/sumrun.h"
 #include "shuffle/sumtab.h"
 #include "storage/dfs.h"
 #include "storage/input.h"
@@ -106,7 +107,7 @@ typedef struct {
     dmr_sumtab_t *st;  /* or here, if it sums counts (DMR_JOB_COMBINE_SUM) */
     int part_error;    /* the partition function answered out of range */
     /* reduce side of a summing job: the fetched outputs folded so far */
-    dmr_sumtab_t *fold; /* NULL: not folding (or given up) */
+    dmr_sumrun_t *fold; /* NULL: not folding (or given up) */
     char *folded;       /* folded[m]: map m's output is in fold */
     size_t nfolded;
     uint64_t fold_in;    /* records folded (work; combine input if kept) */
@@ -831,25 +832,18 @@ out:
 
 /* --------------------------------------------------------------- reduce */
 
-/* A summing job's reduce folds each map output into a summing table as
- * soon as it is fetched, while the last maps still run, as a combiner run
- * on the reduce side (Hadoop runs the combiner in its reduce-side merges
- * too): after the last map only its output is left to fold, and reduce
- * then sees each key once, with its total, instead of after a k-way merge
- * of every output. Folding is given up -- the table dropped, and the
- * fetched files merged as for any job -- when the table would pass
- * reduce_mb or a file does not read back cleanly, so that the merge names
- * the bad output as it always does. */
-static uint32_t s_fold_part(void *arg, dmr_slice key)
-{
-    (void)arg;
-    (void)key;
-    return 0;
-}
-
+/* A summing job's reduce folds each map output into one sorted run of
+ * (key, count) (sumrun.h) as soon as it is fetched, while the last maps
+ * still run, as a combiner run on the reduce side (Hadoop runs the
+ * combiner in its reduce-side merges too): after the last map only its
+ * output is left to fold, and reduce then sees each key once, with its
+ * total, instead of after a k-way merge of every output. Folding is given
+ * up -- the run dropped, and the fetched files merged as for any job --
+ * when the run would pass reduce_mb or a file does not read back cleanly,
+ * so that the merge names the bad output as it always does. */
 static void s_fold_stop(task_t *t)
 {
-    dmr_sumtab_destroy(&t->fold);
+    dmr_sumrun_destroy(&t->fold);
     DMR_FREE(&t->folded);
 }
 
@@ -860,25 +854,27 @@ static void s_fold_one(task_t *t, uint32_t m)
     dmr_run_reader_t *r = NULL;
     int rc = dmr_run_reader_open(o->path, 0, o->length, &r);
     dmr_slice key, val;
+    uint64_t n;
+    dmr_sumrun_begin(t->fold);
     while (rc == 0 && (rc = dmr_run_reader_next(r, &key, &val)) > 0) {
-        rc = dmr_sumtab_put(t->fold, key, val);
+        rc = dmr_count_parse(val, &n) ? DMR_EINVAL
+                                      : dmr_sumrun_add(t->fold, key, n);
         /* work: a long fold must not look hung */
         if (rc == 0 && (++t->fold_in & 1023) == 0) {
-            if (dmr_sumtab_bytes(t->fold) > t->fold_budget)
+            if (dmr_sumrun_bytes(t->fold) > t->fold_budget)
                 rc = DMR_ETOOBIG;
             else if (dmr_now_ms() >= t->next_report)
                 s_report_progress(t);
         }
     }
     dmr_run_reader_destroy(&r);
-    if (rc == 0)
-        rc = dmr_sumtab_sync(t->fold);
-    if (rc == 0 && dmr_sumtab_bytes(t->fold) > t->fold_budget)
+    if (rc == 0 && dmr_sumrun_bytes(t->fold) > t->fold_budget)
         rc = DMR_ETOOBIG;
     if (rc) {
         s_fold_stop(t);
         return;
     }
+    dmr_sumrun_end(t->fold);
     t->folded[m] = 1;
     t->nfolded++;
 }
@@ -924,7 +920,8 @@ static int s_unreadable(task_t *t, long map, int why)
     return DMR_EFETCH;
 }
 
-/* Memory a run reader holds while merging (read-ahead, one block, zlib). */
+/* Memory a run reader holds while merging (read-ahead, one block,
+ * decompressor). */
 #define READER_BYTES (256u << 10)
 
 /* An input of the reduce merge: a fetched map output (map >= 0) or a run
@@ -1049,7 +1046,7 @@ static int s_reduce_group(task_t *t, dmr_slice key, dmr_values *vals)
     return 0;
 }
 
-/* Drain's callback over the folded table. */
+/* The callback over the folded run. */
 static int s_fold_group(void *arg, uint32_t part, dmr_slice key,
                         dmr_values *vals)
 {
@@ -1082,7 +1079,7 @@ static int s_run_reduce(task_t *t, const char *dir)
     t->phase = "fetch";
     s_report_progress(t);
     if (s_sums(t)) {
-        t->fold = dmr_sumtab_new(s_fold_part, NULL);
+        t->fold = dmr_sumrun_new(t->job->compare);
         t->folded = dmr_calloc(s->nmap + 1, 1);
         t->fold_budget = (size_t)s_param_mb(t, "reduce_mb", 100) << 20;
     }
@@ -1100,7 +1097,7 @@ static int s_run_reduce(task_t *t, const char *dir)
     s_fold_ready(t);
     if (t->fold) { /* every output folded: the combiner's counters */
         t->ctr[C_COMBINE_IN] += t->fold_in;
-        t->ctr[C_COMBINE_OUT] += dmr_sumtab_groups(t->fold);
+        t->ctr[C_COMBINE_OUT] += dmr_sumrun_keys(t->fold);
     } else if ((rc = s_merge_passes(t, dir, &merge, &maps)) != 0) {
         goto out;
     }
@@ -1150,8 +1147,8 @@ static int s_run_reduce(task_t *t, const char *dir)
     t->ppm = 333333;
     s_report_progress(t);
     if (t->fold) {
-        t->fold_total = dmr_sumtab_groups(t->fold);
-        rc = dmr_sumtab_drain(t->fold, t->job->compare, s_fold_group, t);
+        t->fold_total = dmr_sumrun_keys(t->fold);
+        rc = dmr_sumrun_each(t->fold, s_fold_group, t);
         if (rc)
             goto out;
     }
