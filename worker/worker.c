@@ -42,6 +42,7 @@
 
 #define REGISTER_RETRY_MS 1000
 #define CRON_MS 100
+#define REAP_MS 1 /* see the main loop */
 #define CHUNK_REPORT_MS 60000
 #define INDEX_CACHE 32
 #define STDERR_TAIL 2000
@@ -935,6 +936,13 @@ int dmr_worker_run(const dmr_worker_config_t *cfg)
                 (zmq_pollitem_t){NULL, w.children[i].fd,
                                  w.children[i].fd >= 0 ? ZMQ_POLLIN : 0, 0};
         int64_t wait = next_cron - dmr_now_ms();
+        /* A child whose pipe has closed is exiting, but may not be
+         * reapable yet (the kernel closes its files first): look again
+         * in a millisecond, not at the next cron, so that its slot and
+         * its result are not held back by up to CRON_MS. */
+        for (size_t i = 0; i < w.nchildren && wait > REAP_MS; i++)
+            if (w.children[i].fd < 0)
+                wait = REAP_MS;
         int n = zmq_poll(items, (int)nitems, wait > 0 ? (long)wait : 0);
         if (n < 0 && errno != EINTR) {
             dmr_error("worker", "poll: %s", zmq_strerror(errno));
