@@ -28,7 +28,7 @@ typedef struct {
 } s_side;
 
 struct dmr_sumrun {
-    dmr_cmp_fn cmp; /* NULL: bytewise, through the prefixes */
+    dmr_cmp_fn cmp;  /* NULL: bytewise, through the prefixes */
     s_side run, out; /* the run; the fold being written */
     size_t at;       /* entries of run already passed to out */
     dmr_count_values_t it;
@@ -62,8 +62,8 @@ static int s_push(s_side *o, dmr_slice key, uint64_t prefix, uint64_t count)
         o->cap = o->cap ? 2 * o->cap : 1024;
         o->e = dmr_realloc(o->e, o->cap * sizeof *o->e);
     }
-    o->e[o->n++] = (s_ent){prefix, count, (uint32_t)o->keys.len,
-                           (uint32_t)key.len};
+    o->e[o->n++] =
+        (s_ent){prefix, count, (uint32_t)o->keys.len, (uint32_t)key.len};
     dmr_buf_append(&o->keys, key.ptr, key.len);
     return 0;
 }
@@ -159,8 +159,8 @@ int dmr_sumrun_each(dmr_sumrun_t *s, dmr_group_fn fn, void *arg)
 {
     for (size_t i = 0; i < s->run.n; i++) {
         const s_ent *e = &s->run.e[i];
-        int rc = fn(arg, 0, s_key(&s->run, e),
-                    dmr_count_values(&s->it, e->count));
+        int rc =
+            fn(arg, 0, s_key(&s->run, e), dmr_count_values(&s->it, e->count));
         if (rc)
             return rc;
     }

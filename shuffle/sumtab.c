@@ -56,6 +56,7 @@ struct dmr_sumtab {
     s_slot *slots; /* capslots, a power of two */
     size_t ngroups, capslots;
     dmr_sumtab_part_fn part;
+    dmr_sumtab_fail_fn fail;
     void *arg;
     dmr_pool_t pool;       /* keys longer than INLINE */
     s_queued q[QUEUE];     /* a ring: the oldest of qn at (qi - qn) */
@@ -196,10 +197,12 @@ static int s_add_long(dmr_sumtab_t *t, dmr_slice key, uint64_t n)
     }
 }
 
-dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, void *arg)
+dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, dmr_sumtab_fail_fn fail,
+                             void *arg)
 {
     dmr_sumtab_t *t = dmr_calloc(1, sizeof *t);
     t->part = part;
+    t->fail = fail;
     t->arg = arg;
     t->capslots = FIRST_SLOTS;
     t->grow_at = FIRST_SLOTS / 4 * 3;
@@ -207,14 +210,23 @@ dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, void *arg)
     return t;
 }
 
+static int s_refused(dmr_sumtab_t *t, int rc, dmr_slice key, dmr_slice val)
+{
+    if (t->fail)
+        t->fail(t->arg, rc, key, val);
+    return rc;
+}
+
 int dmr_sumtab_put(dmr_sumtab_t *t, dmr_slice key, dmr_slice val)
 {
     uint64_t n;
     if (dmr_count_parse(val, &n) != 0)
-        return DMR_EINVAL;
-    if (key.len > INLINE) /* a sum does not care about order */
-        return s_add_long(t, key, n);
+        return s_refused(t, DMR_EINVAL, key, val);
     int rc = 0;
+    if (key.len > INLINE) { /* a sum does not care about order */
+        rc = s_add_long(t, key, n);
+        return rc ? s_refused(t, rc, key, val) : 0;
+    }
     s_queued *e = &t->q[t->qi];
     if (t->qn == QUEUE) /* the oldest is where this one goes */
         rc = s_add(t, e);
@@ -226,7 +238,7 @@ int dmr_sumtab_put(dmr_sumtab_t *t, dmr_slice key, dmr_slice val)
     e->h = s_hash_words(e->w, e->klen1);
     e->n = n;
     __builtin_prefetch(&t->slots[e->h & (t->capslots - 1)], 1);
-    return rc;
+    return rc ? s_refused(t, rc, key, val) : 0;
 }
 
 int dmr_sumtab_sync(dmr_sumtab_t *t)

@@ -25,13 +25,20 @@ typedef struct dmr_sumtab dmr_sumtab_t;
 
 /* The partition of key; called once per group, when it is made. */
 typedef uint32_t (*dmr_sumtab_part_fn)(void *arg, dmr_slice key);
+/* Told of each pair put refuses (rc as put returns it), before put
+ * returns; for DMR_ETOOBIG key and val are those of the pair being put,
+ * which need not be the one whose count overflowed. NULL: not told. */
+typedef void (*dmr_sumtab_fail_fn)(void *arg, int rc, dmr_slice key,
+                                   dmr_slice val);
 
-dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, void *arg);
+dmr_sumtab_t *dmr_sumtab_new(dmr_sumtab_part_fn part, dmr_sumtab_fail_fn fail,
+                             void *arg);
 /* Adds the count val (unsigned decimal) under key (and so its partition);
  * queued, as dmr_combtab_put. Returns 0; DMR_EINVAL if
  * val is not a decimal count (nothing is added); DMR_ETOOBIG if a key's
  * count would pass 64 bits (this pair's or a queued one's; that count is
- * not added). */
+ * not added). A caller that hands failures to the fail function can
+ * return put's answer as its own (a tail call). */
 int dmr_sumtab_put(dmr_sumtab_t *t, dmr_slice key, dmr_slice val);
 /* Adds what is queued: 0 or DMR_ETOOBIG. Call before reading the table. */
 int dmr_sumtab_sync(dmr_sumtab_t *t);

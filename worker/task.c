@@ -106,6 +106,7 @@ typedef struct {
     dmr_combtab_t *ct; /* jobs with a combiner: pairs gather here first */
     dmr_sumtab_t *st;  /* or here, if it sums counts (DMR_JOB_COMBINE_SUM) */
     int part_error;    /* the partition function answered out of range */
+    unsigned look;     /* summing map: pairs to the next look at its size */
     /* reduce side of a summing job: the fetched outputs folded so far */
     dmr_sumrun_t *fold; /* NULL: not folding (or given up) */
     char *folded;       /* folded[m]: map m's output is in fold */
@@ -223,7 +224,8 @@ static void s_part_error(task_t *t, uint32_t p)
 }
 
 /* The summing table's partitioner, called once per distinct key. A bad
- * answer fails the task (s_emit and s_sync look at part_error). */
+ * answer fails the task: the map sees emit_error when the job's map
+ * returns, and s_sync looks at part_error. */
 static uint32_t s_sum_part(void *arg, dmr_slice key)
 {
     task_t *t = arg;
@@ -233,7 +235,18 @@ static uint32_t s_sum_part(void *arg, dmr_slice key)
         return p;
     if (!t->part_error)
         s_part_error(t, p);
+    if (!t->emit_error)
+        t->emit_error = DMR_EJOB;
     return 0;
+}
+
+/* A pair the summing table refused: the task fails, naming it. */
+static void s_sum_fail(void *arg, int rc, dmr_slice key, dmr_slice val)
+{
+    task_t *t = arg;
+    s_sum_error(t, rc, key, val);
+    if (!t->emit_error)
+        t->emit_error = rc;
 }
 
 static int s_emit(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
@@ -314,28 +327,29 @@ static int s_next(dmr_values *vals, dmr_slice *value)
 static const dmr_ctx_ops s_ops = {s_emit, s_param, s_fail, s_next};
 
 /* emit of a summing job's map (DMR_JOB_COMBINE_SUM), which runs once per
- * word of a word count: the summing table takes the pair, partitioning
- * once per key (s_sum_part). */
+ * word of a word count, so it does as little as it can: the summing table
+ * takes the pair, partitioning once per key (s_sum_part) and naming what
+ * it refuses (s_sum_fail); every pair is combine input, counted once the
+ * map has ended. */
 static int s_emit_sum(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
 {
     task_t *t = (task_t *)ctx;
     if (t->mode != MODE_MAP) /* the combiner, as the table is written */
         return s_emit(ctx, key, val);
-    uint64_t n = ++t->ctr[C_MAP_OUT_RECORDS];
+    t->ctr[C_MAP_OUT_RECORDS]++;
     t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
-    t->ctr[C_COMBINE_IN]++;
-    int rc = dmr_sumtab_put(t->st, key, val);
-    if (rc) /* the summing combiner's failures are named */
-        s_sum_error(t, rc, key, val);
-    else if (t->part_error)
-        rc = DMR_EJOB;
     /* the table grows by a slot at most per pair: a look every 64 pairs
      * keeps it within the buffer closely enough */
-    else if ((n & 63) == 0 && dmr_sumtab_bytes(t->st) >= t->sort_bytes)
-        rc = s_spill(t);
-    if (rc && !t->emit_error)
-        t->emit_error = rc;
-    return rc;
+    if (--t->look == 0) {
+        t->look = 64;
+        int rc = 0;
+        if (dmr_sumtab_bytes(t->st) >= t->sort_bytes && (rc = s_spill(t))) {
+            if (!t->emit_error)
+                t->emit_error = rc;
+            return rc;
+        }
+    }
+    return dmr_sumtab_put(t->st, key, val);
 }
 
 static const dmr_ctx_ops s_sum_ops = {s_emit_sum, s_param, s_fail, s_next};
@@ -718,8 +732,9 @@ static int s_run_map(task_t *t, const char *data_dir)
         return rc;
     }
     if (s_sums(t)) {
-        t->st = dmr_sumtab_new(s_sum_part, t);
+        t->st = dmr_sumtab_new(s_sum_part, s_sum_fail, t);
         t->pub.ops = &s_sum_ops;
+        t->look = 64;
     } else if (t->job->combine)
         t->ct = dmr_combtab_new(s_precombine, t);
     else
@@ -783,6 +798,8 @@ static int s_run_map(task_t *t, const char *data_dir)
             goto out;
         }
     }
+    if (t->st) /* a summing map's pairs all went to the table */
+        t->ctr[C_COMBINE_IN] += t->ctr[C_MAP_OUT_RECORDS];
     if ((rc = s_sync(t)) != 0)
         goto out;
     /* What is still buffered joins the spills, if there are any. */

@@ -88,8 +88,7 @@ static const owner_t *s_cmp_owner;
 
 static int s_qcmp(const void *a, const void *b)
 {
-    return s_bytewise(s_cmp_owner, *(const uint32_t *)a,
-                      *(const uint32_t *)b);
+    return s_bytewise(s_cmp_owner, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
 /* Sorts n keys with dmr_keyent_sort (under cmp) and checks the order

@@ -182,10 +182,8 @@ Test(sumrun, a_jobs_order)
     for (int r = 0; r < 2; r++) {
         dmr_sumrun_begin(s);
         for (int i = 0; runs[r][i]; i++)
-            cr_assert_eq(dmr_sumrun_add(s,
-                                        (dmr_slice){runs[r][i],
-                                                    strlen(runs[r][i])},
-                                        1),
+            cr_assert_eq(dmr_sumrun_add(
+                             s, (dmr_slice){runs[r][i], strlen(runs[r][i])}, 1),
                          0);
         dmr_sumrun_end(s);
     }

@@ -89,7 +89,7 @@ static int s_reverse(dmr_slice a, dmr_slice b)
 Test(sumtab, sums_by_key_in_part_then_key_order)
 {
     parter_t pc = {0};
-    dmr_sumtab_t *t = dmr_sumtab_new(s_part, &pc);
+    dmr_sumtab_t *t = dmr_sumtab_new(s_part, NULL, &pc);
     const char *k16 = "abcdefghijklmnop";
     const char *k17 = "abcdefghijklmnopq";
     const char *k40 = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
@@ -144,12 +144,37 @@ Test(sumtab, sums_by_key_in_part_then_key_order)
     cr_assert_null(t);
 }
 
+/* The fail function's record: calls, and the last refusal. */
+typedef struct {
+    parter_t pc; /* first: the partitioner's argument too */
+    int calls, rc;
+    char what[64];
+} failer_t;
+
+static uint32_t s_fpart(void *arg, dmr_slice key)
+{
+    return s_part(&((failer_t *)arg)->pc, key);
+}
+
+static void s_fail(void *arg, int rc, dmr_slice key, dmr_slice val)
+{
+    failer_t *f = arg;
+    f->calls++;
+    f->rc = rc;
+    snprintf(f->what, sizeof f->what, "%.*s=%.*s", (int)key.len, key.ptr,
+             (int)val.len, val.ptr);
+}
+
 Test(sumtab, refuses_what_is_not_a_count_and_sums_past_64_bits)
 {
-    parter_t pc = {0};
-    dmr_sumtab_t *t = dmr_sumtab_new(s_part, &pc);
+    failer_t f = {0};
+    dmr_sumtab_t *t = dmr_sumtab_new(s_fpart, s_fail, &f);
     cr_assert_eq(s_put(t, "k", 1, ""), DMR_EINVAL);
+    cr_assert_eq(f.calls, 1, "the fail function hears of each refusal");
+    cr_assert_eq(f.rc, DMR_EINVAL);
+    cr_assert_str_eq(f.what, "k=");
     cr_assert_eq(s_put(t, "k", 1, "x7"), DMR_EINVAL);
+    cr_assert_str_eq(f.what, "k=x7");
     cr_assert_eq(s_put(t, "k", 1, "-1"), DMR_EINVAL);
     cr_assert_eq(s_put(t, "k", 1, "18446744073709551616"), DMR_EINVAL);
     cr_assert_eq(dmr_sumtab_sync(t), 0);
@@ -161,7 +186,10 @@ Test(sumtab, refuses_what_is_not_a_count_and_sums_past_64_bits)
     /* a long key is added at once */
     const char *lk = "a key longer than sixteen bytes";
     cr_assert_eq(s_put(t, lk, strlen(lk), "18446744073709551615"), 0);
+    int calls = f.calls;
     cr_assert_eq(s_put(t, lk, strlen(lk), "1"), DMR_ETOOBIG);
+    cr_assert_eq(f.calls, calls + 1);
+    cr_assert_eq(f.rc, DMR_ETOOBIG);
     dump_t d = {0};
     cr_assert_eq(dmr_sumtab_drain(t, NULL, s_dump, &d), 0);
     cr_assert_eq(d.n, 2);
@@ -216,7 +244,7 @@ static int s_check(void *arg, uint32_t part, dmr_slice key, dmr_values *vals)
 Test(sumtab, many_queued_counts_of_skewed_keys_sum_exactly)
 {
     parter_t pc = {0};
-    dmr_sumtab_t *t = dmr_sumtab_new(s_part, &pc);
+    dmr_sumtab_t *t = dmr_sumtab_new(s_part, NULL, &pc);
     enum { KEYS = 20000, PAIRS = 600000 };
     unsigned long *want = dmr_calloc(KEYS, sizeof *want);
     char *put = dmr_calloc(KEYS, 1), *met = dmr_calloc(KEYS, 1);
