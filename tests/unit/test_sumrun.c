@@ -177,8 +177,8 @@ static int s_longer_first(dmr_slice a, dmr_slice b)
 Test(sumrun, a_jobs_order)
 {
     dmr_sumrun_t *s = dmr_sumrun_new(s_longer_first);
-    const char *runs[2][4] = {{"ccc", "aa", "b", NULL},
-                              {"zzzz", "ccc", "bb", "a"}};
+    const char *runs[2][5] = {{"ccc", "aa", "b", NULL},
+                              {"zzzz", "ccc", "bb", "a", NULL}};
     for (int r = 0; r < 2; r++) {
         dmr_sumrun_begin(s);
         for (int i = 0; runs[r][i]; i++)
