@@ -327,6 +327,7 @@ row dmr dmr
 row dmr-wcref wcref
 row pipeline pipe
 say "dmr phases (medians): map phase $(median "$W/dmr.map") ms (submit -> last map attempt done), reduce attempt $(median "$W/dmr.red") ms"
+say "dmr/dmr-wcref round by round (the two runs of a round are next to each other): $(paste -d ' ' "$W/dmr.ms" "$W/wcref.ms" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), ($2 > 0 ? $1 / $2 : 0) }')"
 say "(cpu: dmr = master + workers with their task processes; dmr-wcref = one process; pipeline = tr + sort + uniq;"
 say " dmr's wall time includes dmr submit's status polling: every 10 ms at first, slowing to every 100 ms)"
 if [ -n "$SCALE" ]; then

@@ -70,6 +70,7 @@ struct dmr_fetch {
     int64_t asked;    /* when the unanswered question went out; 0: none */
     output_t *out;    /* one per map */
     uint32_t n, known, done;
+    uint32_t *order; /* order[i]: the map whose output was i-th complete */
     lane_t *lanes;
     size_t nlanes;
     int64_t timeout;     /* -D fetch_timeout_ms */
@@ -89,6 +90,7 @@ dmr_fetch_t *dmr_fetch_new(const dmr_msg_t *spec, const char *dir,
     f->zctx = zmq_ctx_new();
     f->n = spec->nmap;
     f->out = dmr_calloc(f->n + 1, sizeof *f->out);
+    f->order = dmr_calloc(f->n + 1, sizeof *f->order);
     f->bad = -1;
     f->timeout = 30000;
     const char *tp = dmr_msg_param(spec, "fetch_timeout_ms");
@@ -123,6 +125,7 @@ void dmr_fetch_destroy(dmr_fetch_t **fp)
     zmq_ctx_term(f->zctx);
     free(f->lanes);
     free(f->out);
+    free(f->order);
     free(f);
     *fp = NULL;
 }
@@ -131,6 +134,12 @@ const dmr_fetch_output_t *dmr_fetch_output(const dmr_fetch_t *f, uint32_t map)
 {
     return map < f->n && f->out[map].state != OUT_UNKNOWN ? &f->out[map].pub
                                                           : NULL;
+}
+
+uint32_t dmr_fetch_completed(const dmr_fetch_t *f, size_t i)
+{
+    DMR_ASSERT(i < f->done);
+    return f->order[i];
 }
 
 long dmr_fetch_failed(const dmr_fetch_t *f)
@@ -311,7 +320,7 @@ static int s_piece(dmr_fetch_t *f, size_t li, char *err, size_t errlen)
     o->pub.length = total;
     o->pub.complete = 1;
     o->state = OUT_DONE;
-    f->done++;
+    f->order[f->done++] = (uint32_t)l->cur;
     close(l->fd);
     l->fd = -1;
     l->cur = -1;

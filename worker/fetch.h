@@ -54,6 +54,10 @@ int dmr_fetch_run(dmr_fetch_t *f, dmr_fetch_progress_fn progress, void *arg,
 /* Map output `map`, or NULL while its location is unknown. All are known
  * and complete after dmr_fetch_run returned 0. Owned by f. */
 const dmr_fetch_output_t *dmr_fetch_output(const dmr_fetch_t *f, uint32_t map);
+/* The map whose output was the i-th to complete: i below the outputs
+ * the progress function was last told of (all of them once
+ * dmr_fetch_run returned 0). */
+uint32_t dmr_fetch_completed(const dmr_fetch_t *f, size_t i);
 /* The map whose output could not be fetched, or -1. */
 long dmr_fetch_failed(const dmr_fetch_t *f);
 

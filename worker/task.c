@@ -109,9 +109,8 @@ typedef struct {
     unsigned look;     /* summing map: pairs to the next look at its size */
     /* reduce side of a summing job: the fetched outputs folded so far */
     dmr_sumrun_t *fold; /* NULL: not folding (or given up) */
-    char *folded;       /* folded[m]: map m's output is in fold */
-    size_t nfolded;
-    uint64_t fold_in;    /* records folded (work; combine input if kept) */
+    size_t nfolded;   /* the first outputs to complete (dmr_fetch_completed) */
+    uint64_t fold_in; /* records folded (work; combine input if kept) */
     size_t fold_budget;  /* -D reduce_mb */
     uint64_t fold_total; /* groups to reduce, progress of the fold path */
 } task_t;
@@ -861,7 +860,6 @@ out:
 static void s_fold_stop(task_t *t)
 {
     dmr_sumrun_destroy(&t->fold);
-    DMR_FREE(&t->folded);
 }
 
 /* Folds map m's fetched output; gives folding up on any trouble. */
@@ -892,18 +890,15 @@ static void s_fold_one(task_t *t, uint32_t m)
         return;
     }
     dmr_sumrun_end(t->fold);
-    t->folded[m] = 1;
     t->nfolded++;
 }
 
-/* Folds the outputs fetched since the last call. */
-static void s_fold_ready(task_t *t)
+/* Folds the outputs completed since the last call, of the first
+ * `outputs` to complete; each fold counts itself in nfolded. */
+static void s_fold_ready(task_t *t, size_t outputs)
 {
-    for (uint32_t m = 0; t->fold && m < t->spec->nmap; m++) {
-        const dmr_fetch_output_t *o = dmr_fetch_output(t->fetch, m);
-        if (!t->folded[m] && o && o->complete)
-            s_fold_one(t, m);
-    }
+    while (t->fold && t->nfolded < outputs)
+        s_fold_one(t, dmr_fetch_completed(t->fetch, t->nfolded));
 }
 
 /* While a reduce waits for maps to finish, the master's answers make its
@@ -916,8 +911,7 @@ static void s_fetch_progress(void *arg, size_t outputs, uint64_t bytes,
     size_t n = t->spec->nmap;
     t->ctr[C_SHUFFLE_BYTES] = bytes;
     t->answers = answers;
-    if (t->fold && outputs > t->nfolded)
-        s_fold_ready(t);
+    s_fold_ready(t, outputs);
     t->ppm = n ? (uint32_t)(outputs * 333333 / n) : 333333;
     if (dmr_now_ms() >= t->next_report)
         s_report_progress(t);
@@ -1097,7 +1091,6 @@ static int s_run_reduce(task_t *t, const char *dir)
     s_report_progress(t);
     if (s_sums(t)) {
         t->fold = dmr_sumrun_new(t->job->compare);
-        t->folded = dmr_calloc(s->nmap + 1, 1);
         t->fold_budget = (size_t)s_param_mb(t, "reduce_mb", 100) << 20;
     }
     /* Where the maps not done yet will be comes from the master, which
@@ -1111,7 +1104,7 @@ static int s_run_reduce(task_t *t, const char *dir)
     }
     for (uint32_t i = 0; i < s->nmap; i++)
         fetched += dmr_fetch_output(t->fetch, i)->length;
-    s_fold_ready(t);
+    s_fold_ready(t, s->nmap);
     if (t->fold) { /* every output folded: the combiner's counters */
         t->ctr[C_COMBINE_IN] += t->fold_in;
         t->ctr[C_COMBINE_OUT] += dmr_sumrun_keys(t->fold);

@@ -278,6 +278,10 @@ Test(fetch, learns_maps_as_they_finish_and_fetches_each_once, .timeout = 20)
     s_check_copy(f, 2, 1);
     cr_assert_geq(answers, 6, "%llu answers", (unsigned long long)answers);
     cr_assert_eq(dmr_fetch_failed(f), -1);
+    /* One lane: the outputs completed in the order they were fetched. */
+    for (uint32_t i = 0; i < 3; i++)
+        cr_assert_eq(dmr_fetch_completed(f, i), i, "output %u completed %u-th",
+                     dmr_fetch_completed(f, i), i);
     dmr_fetch_destroy(&f);
     cr_assert_null(f);
     /* Each map output was fetched once, from one attempt. */
