@@ -1,8 +1,9 @@
 /* values.h -- the iterator over one key's values handed to reduce/combine.
  *
- * Two producers implement it: the map-side sort buffer (shuffle/sortbuf.c)
- * and the reduce-side merge (shuffle/merge.c). Each embeds a dmr_values as
- * its first member and sets next. */
+ * Its producers -- the map-side sort buffer (shuffle/sortbuf.c), the
+ * reduce-side merge (shuffle/merge.c) and the one count of a summed group
+ * (dmr_count_values, below) -- each embed a dmr_values as their first
+ * member and set next. */
 #ifndef DMR_SHUFFLE_VALUES_H
 #define DMR_SHUFFLE_VALUES_H
 
@@ -38,6 +39,7 @@ static inline uint64_t dmr_key_prefix(const char *p, size_t n)
         c |= (uint64_t)k[i] << (56 - 8 * i);
     return c;
 }
+
 /* A whole unsigned decimal count in *n, as DMR_JOB_COMBINE_SUM jobs emit
  * them: 0, or -1 for anything else (empty, a non-digit, past 64 bits). */
 static inline int dmr_count_parse(dmr_slice v, uint64_t *n)
