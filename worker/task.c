@@ -106,7 +106,6 @@ typedef struct {
     dmr_combtab_t *ct; /* jobs with a combiner: pairs gather here first */
     dmr_sumtab_t *st;  /* or here, if it sums counts (DMR_JOB_COMBINE_SUM) */
     int part_error;    /* the partition function answered out of range */
-    unsigned look;     /* summing map: pairs to the next look at its size */
     /* reduce side of a summing job: the fetched outputs folded so far */
     dmr_sumrun_t *fold; /* NULL: not folding (or given up) */
     size_t nfolded;   /* the first outputs to complete (dmr_fetch_completed) */
@@ -335,18 +334,15 @@ static int s_emit_sum(dmr_ctx *ctx, dmr_slice key, dmr_slice val)
     task_t *t = (task_t *)ctx;
     if (t->mode != MODE_MAP) /* the combiner, as the table is written */
         return s_emit(ctx, key, val);
-    t->ctr[C_MAP_OUT_RECORDS]++;
     t->ctr[C_MAP_OUT_BYTES] += key.len + val.len;
     /* the table grows by a slot at most per pair: a look every 64 pairs
      * keeps it within the buffer closely enough */
-    if (--t->look == 0) {
-        t->look = 64;
-        int rc = 0;
-        if (dmr_sumtab_bytes(t->st) >= t->sort_bytes && (rc = s_spill(t))) {
-            if (!t->emit_error)
-                t->emit_error = rc;
-            return rc;
-        }
+    int rc;
+    if ((++t->ctr[C_MAP_OUT_RECORDS] & 63) == 0 &&
+        dmr_sumtab_bytes(t->st) >= t->sort_bytes && (rc = s_spill(t))) {
+        if (!t->emit_error)
+            t->emit_error = rc;
+        return rc;
     }
     return dmr_sumtab_put(t->st, key, val);
 }
@@ -733,7 +729,6 @@ static int s_run_map(task_t *t, const char *data_dir)
     if (s_sums(t)) {
         t->st = dmr_sumtab_new(s_sum_part, s_sum_fail, t);
         t->pub.ops = &s_sum_ops;
-        t->look = 64;
     } else if (t->job->combine)
         t->ct = dmr_combtab_new(s_precombine, t);
     else
@@ -856,13 +851,9 @@ out:
  * total, instead of after a k-way merge of every output. Folding is given
  * up -- the run dropped, and the fetched files merged as for any job --
  * when the run would pass reduce_mb or a file does not read back cleanly,
- * so that the merge names the bad output as it always does. */
-static void s_fold_stop(task_t *t)
-{
-    dmr_sumrun_destroy(&t->fold);
-}
-
-/* Folds map m's fetched output; gives folding up on any trouble. */
+ * so that the merge names the bad output as it always does.
+ *
+ * s_fold_one folds map m's fetched output, or gives folding up. */
 static void s_fold_one(task_t *t, uint32_t m)
 {
     const dmr_fetch_output_t *o = dmr_fetch_output(t->fetch, m);
@@ -886,7 +877,7 @@ static void s_fold_one(task_t *t, uint32_t m)
     if (rc == 0 && dmr_sumrun_bytes(t->fold) > t->fold_budget)
         rc = DMR_ETOOBIG;
     if (rc) {
-        s_fold_stop(t);
+        dmr_sumrun_destroy(&t->fold);
         return;
     }
     dmr_sumrun_end(t->fold);
@@ -1216,7 +1207,7 @@ out:
     if (rc && !store)
         unlink(tmp);
     dmr_merge_destroy(&merge);
-    s_fold_stop(t);
+    dmr_sumrun_destroy(&t->fold);
     free(maps);
     free(tmpdir);
     free(tmp);
