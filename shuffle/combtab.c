@@ -439,11 +439,7 @@ int dmr_combtab_drain(dmr_combtab_t *t, dmr_cmp_fn cmp, dmr_group_fn fn,
 {
     int rc = dmr_combtab_sync(t);
     size_t n = 0;
-    if (t->ngroups > t->caporder) {
-        free(t->order);
-        t->caporder = t->ngroups;
-        t->order = dmr_malloc(t->caporder * sizeof *t->order);
-    }
+    dmr_keyent_reserve(&t->order, &t->caporder, t->ngroups);
     for (size_t i = 0; i < t->capslots && rc == 0; i++) {
         const s_slot *g = &t->slots[i];
         if (!g->hash ||

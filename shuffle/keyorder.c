@@ -210,3 +210,12 @@ void dmr_keyent_sort(dmr_keyent_t *e, size_t n, dmr_cmp_fn cmp,
     else
         s_sort(&c, e, n);
 }
+
+void dmr_keyent_reserve(dmr_keyent_t **e, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return;
+    free(*e);
+    *cap = n;
+    *e = dmr_malloc(n * sizeof **e);
+}

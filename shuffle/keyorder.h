@@ -31,6 +31,9 @@ static inline dmr_keyent_t dmr_keyent(uint32_t part, uint32_t id, dmr_slice key)
                           part, id, (uint32_t)key.len};
 }
 
+/* Makes *e (of *cap entries) hold at least n; what it held is dropped. */
+void dmr_keyent_reserve(dmr_keyent_t **e, size_t *cap, size_t n);
+
 /* Sorts e[0..n) by (part, key): cmp's order, or bytewise if cmp is NULL
  * or dmr_key_compare. */
 void dmr_keyent_sort(dmr_keyent_t *e, size_t n, dmr_cmp_fn cmp,

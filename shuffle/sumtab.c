@@ -274,11 +274,7 @@ int dmr_sumtab_drain(dmr_sumtab_t *t, dmr_cmp_fn cmp, dmr_group_fn fn,
 {
     int rc = dmr_sumtab_sync(t);
     size_t n = 0;
-    if (t->ngroups > t->caporder) {
-        free(t->order);
-        t->caporder = t->ngroups;
-        t->order = dmr_malloc(t->caporder * sizeof *t->order);
-    }
+    dmr_keyent_reserve(&t->order, &t->caporder, t->ngroups);
     for (size_t i = 0; i < t->capslots && rc == 0; i++)
         if (t->slots[i].klen1)
             t->order[n++] = dmr_keyent(t->slots[i].part, (uint32_t)i,
