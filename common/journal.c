@@ -88,20 +88,6 @@ struct dmr_journal {
 
 /* ---- bytes and system calls -------------------------------------------- */
 
-static void s_put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t s_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
 /* CRC32 of a record: its 4 length bytes, then its payload. */
 static uint32_t s_crc(const unsigned char *lenbytes, const void *payload,
                       uint32_t len)
@@ -117,9 +103,9 @@ static uint32_t s_crc(const unsigned char *lenbytes, const void *payload,
 static void s_put_record(dmr_buf_t *b, const void *data, size_t len)
 {
     unsigned char h[S_REC_HDR];
-    s_put32(h, S_REC_MAGIC);
-    s_put32(h + 4, (uint32_t)len);
-    s_put32(h + 8, s_crc(h + 4, data, (uint32_t)len));
+    dmr_put_le32(h, S_REC_MAGIC);
+    dmr_put_le32(h + 4, (uint32_t)len);
+    dmr_put_le32(h + 8, s_crc(h + 4, data, (uint32_t)len));
     dmr_buf_append(b, h, sizeof h);
     dmr_buf_append(b, data, len);
 }
@@ -178,9 +164,9 @@ static int s_check(s_reader_t *r, uint64_t off, uint32_t *len,
     int rc = s_reader_get(r, off, S_REC_HDR, &h);
     if (rc != 0)
         return rc;
-    uint32_t magic = s_get32(h);
-    uint32_t n = s_get32(h + 4);
-    uint32_t crc = s_get32(h + 8);
+    uint32_t magic = dmr_le32(h);
+    uint32_t n = dmr_le32(h + 4);
+    uint32_t crc = dmr_le32(h + 8);
     if (magic != S_REC_MAGIC) {
         snprintf(what, whatlen, "bad magic 0x%08x", (unsigned)magic);
         return 0;
@@ -216,7 +202,7 @@ static int s_find_intact(s_reader_t *r, uint64_t off, uint64_t *at)
         int rc = s_reader_get(r, pos, 4, &p);
         if (rc != 0)
             return rc;
-        if (s_get32(p) != S_REC_MAGIC)
+        if (dmr_le32(p) != S_REC_MAGIC)
             continue;
         uint32_t len = 0;
         rc = s_check(r, pos, &len, &p, what, sizeof what);

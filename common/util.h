@@ -67,6 +67,19 @@ static inline uint64_t dmr_le32(const unsigned char *p)
     return v;
 }
 
+/* Stores v at p as 8 (4) little-endian bytes, on any machine. */
+static inline void dmr_put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void dmr_put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
 /* SHA-256 of data, as 64 lowercase hex characters plus NUL in hex. */
 void dmr_sha256_hex(const void *data, size_t len, char hex[65]);
 

@@ -106,32 +106,7 @@
 static const char s_block_magic[4] = {'D', 'M', 'R', 'B'};
 static const char s_run_magic[8] = {'D', 'M', 'R', 'R', 'U', 'N', '1', '\0'};
 
-/* ---- byte helpers ------------------------------------------------------ */
-
-static void s_put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void s_put64(unsigned char *p, uint64_t v)
-{
-    s_put32(p, (uint32_t)v);
-    s_put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t s_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t s_get64(const unsigned char *p)
-{
-    return (uint64_t)s_get32(p) | (uint64_t)s_get32(p + 4) << 32;
-}
+/* ---- checksums --------------------------------------------------------- */
 
 /* CRC32 of a block: header bytes 4..11 and 16..19, then the payload. */
 static uint32_t s_block_crc(const unsigned char *hdr,
@@ -227,10 +202,10 @@ static int s_flush_block(dmr_run_writer_t *w)
 
     unsigned char hdr[S_BLOCK_HDR] = {0};
     memcpy(hdr, s_block_magic, 4);
-    s_put32(hdr + 4, raw);
-    s_put32(hdr + 8, stored);
+    dmr_put_le32(hdr + 4, raw);
+    dmr_put_le32(hdr + 8, stored);
     hdr[16] = codec;
-    s_put32(hdr + 12, s_block_crc(hdr, payload, stored));
+    dmr_put_le32(hdr + 12, s_block_crc(hdr, payload, stored));
 
     int rc = s_wwrite(w, hdr, sizeof hdr);
     if (rc == 0)
@@ -374,15 +349,15 @@ int dmr_run_writer_finish(dmr_run_writer_t *w)
     index = dmr_malloc(ilen);
     for (uint32_t i = 0; i < w->nparts; i++) {
         unsigned char *e = index + (size_t)i * S_INDEX_ENTRY;
-        s_put64(e, w->parts[i].offset);
-        s_put64(e + 8, w->parts[i].length);
-        s_put64(e + 16, w->parts[i].records);
-        s_put64(e + 24, w->parts[i].raw);
+        dmr_put_le64(e, w->parts[i].offset);
+        dmr_put_le64(e + 8, w->parts[i].length);
+        dmr_put_le64(e + 16, w->parts[i].records);
+        dmr_put_le64(e + 24, w->parts[i].raw);
     }
     unsigned char footer[S_FOOTER];
-    s_put32(footer, w->nparts);
-    s_put32(footer + 4, s_crc(index, ilen));
-    s_put64(footer + 8, index_off);
+    dmr_put_le32(footer, w->nparts);
+    dmr_put_le32(footer + 4, s_crc(index, ilen));
+    dmr_put_le64(footer + 8, index_off);
     memcpy(footer + 16, s_run_magic, 8);
 
     rc = s_wwrite(w, index, ilen);
@@ -479,9 +454,9 @@ int dmr_run_index_load(const char *path, uint32_t *nparts,
     rc = dmr_pread_all(fd, footer, sizeof footer, size - S_FOOTER);
     if (rc != 0)
         goto out;
-    uint32_t n = s_get32(footer);
-    uint32_t crc = s_get32(footer + 4);
-    uint64_t index_off = s_get64(footer + 8);
+    uint32_t n = dmr_le32(footer);
+    uint32_t crc = dmr_le32(footer + 4);
+    uint64_t index_off = dmr_le64(footer + 8);
     uint64_t ilen = (uint64_t)n * S_INDEX_ENTRY;
     if (memcmp(footer + 16, s_run_magic, 8) != 0 || n == 0 ||
         index_off > size - S_FOOTER || size - S_FOOTER - index_off != ilen) {
@@ -500,10 +475,10 @@ int dmr_run_index_load(const char *path, uint32_t *nparts,
     pt = dmr_calloc(n, sizeof *pt);
     for (uint32_t i = 0; i < n; i++) {
         const unsigned char *e = index + (size_t)i * S_INDEX_ENTRY;
-        pt[i].offset = s_get64(e);
-        pt[i].length = s_get64(e + 8);
-        pt[i].records = s_get64(e + 16);
-        pt[i].raw = s_get64(e + 24);
+        pt[i].offset = dmr_le64(e);
+        pt[i].length = dmr_le64(e + 8);
+        pt[i].records = dmr_le64(e + 16);
+        pt[i].raw = dmr_le64(e + 24);
     }
     rc = s_check_parts(pt, n, index_off);
     if (rc != 0)
@@ -579,9 +554,9 @@ static int s_load_block(dmr_run_reader_t *r)
     if (rc != 0)
         return rc;
     const unsigned char *hdr = r->ibuf + r->ioff;
-    uint32_t raw = s_get32(hdr + 4);
-    uint32_t stored = s_get32(hdr + 8);
-    uint32_t crc = s_get32(hdr + 12);
+    uint32_t raw = dmr_le32(hdr + 4);
+    uint32_t stored = dmr_le32(hdr + 8);
+    uint32_t crc = dmr_le32(hdr + 12);
     unsigned char codec = hdr[16];
     if (memcmp(hdr, s_block_magic, 4) != 0 || hdr[17] || hdr[18] || hdr[19] ||
         raw == 0 || raw > DMR_RUN_BLOCK_MAX || stored == 0 ||

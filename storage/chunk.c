@@ -112,29 +112,6 @@ struct dmr_chunk_writer {
 
 /* ---- bytes and names ---------------------------------------------------- */
 
-static void s_put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void s_put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t s_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t s_get64(const unsigned char *p)
-{
-    return (uint64_t)s_get32(p) | (uint64_t)s_get32(p + 4) << 32;
-}
-
 /* CRC32 of n bytes (n fits zlib's uInt: callers pass at most a block). */
 static uint32_t s_crc(uint32_t crc, const void *p, size_t n)
 {
@@ -188,12 +165,12 @@ static void s_put_header(unsigned char *h, uint64_t id, uint32_t version,
                          uint64_t length)
 {
     memcpy(h, s_magic, sizeof s_magic);
-    s_put64(h + 8, id);
-    s_put32(h + 16, version);
-    s_put64(h + 20, length);
-    s_put32(h + 28, DMR_CHUNK_BLOCK);
-    s_put32(h + 32, s_nblocks(length));
-    s_put32(h + 36, s_crc(0, h, 36));
+    dmr_put_le64(h + 8, id);
+    dmr_put_le32(h + 16, version);
+    dmr_put_le64(h + 20, length);
+    dmr_put_le32(h + 28, DMR_CHUNK_BLOCK);
+    dmr_put_le32(h + 32, s_nblocks(length));
+    dmr_put_le32(h + 36, s_crc(0, h, 36));
 }
 
 /* unlink that treats a missing file as done. */
@@ -378,9 +355,9 @@ static unsigned char *s_meta_bytes(const dmr_chunk_writer_t *w, size_t *len)
     unsigned char *m = dmr_malloc(*len);
     s_put_header(m, w->id, w->version, w->size);
     for (size_t b = 0; b < w->ncrcs; b++)
-        s_put32(m + S_HDR + 4 * b, w->crcs[b]);
+        dmr_put_le32(m + S_HDR + 4 * b, w->crcs[b]);
     if (nblocks > w->ncrcs)
-        s_put32(m + S_HDR + 4 * w->ncrcs, w->part);
+        dmr_put_le32(m + S_HDR + 4 * w->ncrcs, w->part);
     return m;
 }
 
@@ -517,17 +494,17 @@ static int s_replica_open(const char *dir, uint64_t id, s_replica_t *r,
         return DMR_ECORRUPT;
     }
     uint32_t crc = s_crc(0, h, 36);
-    if (s_get32(h + 36) != crc) {
+    if (dmr_le32(h + 36) != crc) {
         dmr_errf(err, errlen,
                  "%s: header CRC mismatch (stored 0x%08x, computed 0x%08x)", mp,
-                 (unsigned)s_get32(h + 36), (unsigned)crc);
+                 (unsigned)dmr_le32(h + 36), (unsigned)crc);
         return DMR_ECORRUPT;
     }
-    r->info.id = s_get64(h + 8);
-    r->info.version = s_get32(h + 16);
-    r->info.length = s_get64(h + 20);
-    uint32_t bsize = s_get32(h + 28);
-    r->nblocks = s_get32(h + 32);
+    r->info.id = dmr_le64(h + 8);
+    r->info.version = dmr_le32(h + 16);
+    r->info.length = dmr_le64(h + 20);
+    uint32_t bsize = dmr_le32(h + 28);
+    r->nblocks = dmr_le32(h + 32);
     if (r->info.id != id) {
         dmr_errf(err, errlen, "%s: id mismatch: holds chunk %016" PRIx64, mp,
                  r->info.id);
@@ -597,11 +574,11 @@ static int s_read_block(s_replica_t *r, uint32_t b, unsigned char *buf,
         return rc;
     }
     uint32_t crc = s_crc(0, buf, len);
-    if (crc != s_get32(stored)) {
+    if (crc != dmr_le32(stored)) {
         dmr_errf(err, errlen,
                  "chunk %016" PRIx64 ": block %u at offset %" PRIu64
                  ": CRC mismatch (meta 0x%08x, data 0x%08x) in %s",
-                 r->info.id, (unsigned)b, off, (unsigned)s_get32(stored),
+                 r->info.id, (unsigned)b, off, (unsigned)dmr_le32(stored),
                  (unsigned)crc, r->data_path);
         return DMR_ECORRUPT;
     }
