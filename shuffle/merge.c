@@ -52,13 +52,8 @@ struct dmr_merge {
 static int s_less(const dmr_merge_t *m, size_t a, size_t b)
 {
     const s_input *x = &m->in[a], *y = &m->in[b];
-    int c;
-    if (m->dflt && x->pfx != y->pfx)
-        return x->pfx < y->pfx;
-    if (m->dflt && (x->key.len <= 8 || y->key.len <= 8)) /* the pad decides */
-        c = (x->key.len > y->key.len) - (x->key.len < y->key.len);
-    else
-        c = m->cmp(x->key, y->key);
+    int c = m->dflt ? dmr_key_compare_prefixed(x->key, x->pfx, y->key, y->pfx)
+                    : m->cmp(x->key, y->key);
     return c != 0 ? c < 0 : a < b;
 }
 

@@ -9,7 +9,6 @@
 #include "shuffle/sumrun.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -45,13 +44,7 @@ static int s_cmp(const dmr_sumrun_t *s, const s_side *side, const s_ent *a,
 {
     if (s->cmp)
         return s->cmp(s_key(side, a), key);
-    if (a->prefix != p)
-        return a->prefix < p ? -1 : 1;
-    if (a->len <= 8 || key.len <= 8) /* the padding decides: shorter */
-        return (a->len > key.len) - (a->len < key.len);
-    size_t n = (a->len < key.len ? a->len : key.len) - 8;
-    int c = memcmp(side->keys.data + a->off + 8, key.ptr + 8, n);
-    return c ? c : (a->len > key.len) - (a->len < key.len);
+    return dmr_key_compare_prefixed(s_key(side, a), a->prefix, key, p);
 }
 
 static int s_push(s_side *o, dmr_slice key, uint64_t prefix, uint64_t count)

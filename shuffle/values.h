@@ -40,6 +40,20 @@ static inline uint64_t dmr_key_prefix(const char *p, size_t n)
     return c;
 }
 
+/* dmr_key_compare(a, b) for keys whose dmr_key_prefix are pa and pb: the
+ * prefixes decide most pairs, the lengths those where a key fits in them,
+ * and only the rest are compared byte by byte, from the ninth. */
+static inline int dmr_key_compare_prefixed(dmr_slice a, uint64_t pa,
+                                           dmr_slice b, uint64_t pb)
+{
+    if (pa != pb)
+        return pa < pb ? -1 : 1;
+    if (a.len <= 8 || b.len <= 8) /* the padding decides: shorter first */
+        return (a.len > b.len) - (a.len < b.len);
+    return dmr_key_compare((dmr_slice){a.ptr + 8, a.len - 8},
+                           (dmr_slice){b.ptr + 8, b.len - 8});
+}
+
 /* A whole unsigned decimal count in *n, as DMR_JOB_COMBINE_SUM jobs emit
  * them: 0, or -1 for anything else (empty, a non-digit, past 64 bits). */
 static inline int dmr_count_parse(dmr_slice v, uint64_t *n)
