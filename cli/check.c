@@ -17,6 +17,7 @@
 
 #include "check/check.h"
 #include "check/edn.h"
+#include "check/elle.h"
 #include "check/html.h"
 #include "check/json.h"
 #include "cli/cli.h"
@@ -31,7 +32,20 @@
 
 static const dmr_opt_t s_check_opts[] = {
     {"model", 0, DMR_OPT_STR, "MODEL", NULL,
-     "register, cas-register, kv, mutex, set, fifo, multi-register", 0, 0},
+     "register, cas-register, kv, mutex, set, fifo, multi-register; or, for "
+     "transactions, list-append, rw-register",
+     0, 0},
+    {"consistency-models", 0, DMR_OPT_STR, "M,...", NULL,
+     "transactions: the models to check (default strict-serializable)", 0, 0},
+    {"anomalies", 0, DMR_OPT_STR, "A,...", NULL,
+     "transactions: anomalies to look for besides the models' (G0, G1c, ...)",
+     0, 0},
+    {"realtime", 0, DMR_OPT_FLAG, NULL, NULL,
+     "transactions: add real-time order edges", 0, 0},
+    {"process", 0, DMR_OPT_FLAG, NULL, NULL,
+     "transactions: add process order edges", 0, 0},
+    {"max-witnesses", 0, DMR_OPT_INT, "N", "8",
+     "transactions: witnesses kept (and shown) per anomaly type", 1, 100000},
     {"format", 'f', DMR_OPT_STR, "FMT", NULL,
      "edn, etcd or json (default: detected from the content)", 0, 0},
     {"init", 0, DMR_OPT_STR, "EDN", NULL,
@@ -549,6 +563,106 @@ static int s_write_html(const results_t *r, const char *dir, const char *format,
     return 0;
 }
 
+/* Parses a comma-separated list of names with find into a bit set;
+ * returns 0, or 2 after naming what is unknown. */
+static int s_name_bits(const char *opt, const char *list,
+                       int (*find)(const char *, size_t *),
+                       const char *(*name)(size_t), uint64_t *out)
+{
+    char *copy = dmr_strdup(list), *save = NULL;
+    int rc = 0;
+    *out = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t && !rc;
+         t = strtok_r(NULL, ", ", &save)) {
+        size_t bit;
+        if (*t == ':')
+            t++;
+        if (find(t, &bit)) {
+            fprintf(stderr, "dmr check: --%s: unknown '%s'; known:", opt, t);
+            for (size_t k = 0; name(k); k++)
+                fprintf(stderr, " %s", name(k));
+            fprintf(stderr, "\n");
+            rc = 2;
+        } else {
+            *out |= (uint64_t)1 << bit;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+/* dmr check --model list-append|rw-register: Elle's analysis of each file
+ * (see check/elle.h). Exit 0 all valid, 1 some violate a checked model,
+ * 2 an error. */
+static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
+                       dmr_txn_workload_t w, const dmr_input_file_t *files,
+                       size_t nfiles)
+{
+    dmr_elle_opts_t o = {0};
+    const char *ms = dmr_args_get(c, a, "consistency-models")->str;
+    const char *as = dmr_args_get(c, a, "anomalies")->str;
+    const char *format = dmr_args_get(c, a, "format")->str;
+    int json = (int)dmr_args_get(c, a, "json")->num;
+    if (ms && s_name_bits("consistency-models", ms, dmr_elle_model_find,
+                          dmr_elle_model_name, &o.models))
+        return 2;
+    if (as && s_name_bits("anomalies", as, dmr_elle_anomaly_find,
+                          dmr_elle_anomaly_name, &o.anomalies))
+        return 2;
+    if (!ms) {
+        size_t bit;
+        dmr_elle_model_find("strict-serializable", &bit);
+        o.models = (uint64_t)1 << bit;
+    }
+    o.realtime = (int)dmr_args_get(c, a, "realtime")->num;
+    o.process = (int)dmr_args_get(c, a, "process")->num;
+    o.max_witnesses = (size_t)dmr_args_get(c, a, "max-witnesses")->num;
+    size_t nvalid = 0, nbad = 0, nerr = 0;
+    double t0 = s_now();
+    for (size_t i = 0; i < nfiles; i++) {
+        char err[512];
+        dmr_txn_hist_t *h = NULL;
+        dmr_elle_result_t *r = NULL;
+        if (dmr_txn_hist_load(files[i].name, format, w, &h, err, sizeof err) ||
+            dmr_elle_check(h, &o, &r, err, sizeof err)) {
+            fprintf(stderr, "dmr check: %s\n", err);
+            if (json) {
+                dmr_val_t name = {.type = DMR_V_STR,
+                                  .u.str = {files[i].name,
+                                            strlen(files[i].name)}};
+                dmr_val_t why = {.type = DMR_V_STR,
+                                 .u.str = {err, strlen(err)}};
+                printf("{\"file\":");
+                dmr_val_print_json(&name, stdout);
+                printf(",\"valid\":\"error\",\"error\":");
+                dmr_val_print_json(&why, stdout);
+                printf("}\n");
+            }
+            nerr++;
+            dmr_txn_hist_destroy(&h);
+            continue;
+        }
+        if (dmr_elle_valid(r))
+            nvalid++;
+        else
+            nbad++;
+        if (json) {
+            dmr_elle_print_json(r, stdout);
+            putchar('\n');
+        } else {
+            dmr_elle_print_text(r, o.max_witnesses, stdout);
+        }
+        dmr_elle_result_destroy(&r);
+        dmr_txn_hist_destroy(&h);
+    }
+    if (!json)
+        printf("%zu file%s: %zu valid, %zu NOT valid, %zu error%s (%.2fs)\n",
+               nfiles, nfiles == 1 ? "" : "s", nvalid, nbad, nerr,
+               nerr == 1 ? "" : "s", s_now() - t0);
+    fflush(stdout);
+    return nerr ? 2 : nbad ? 1 : 0;
+}
+
 int dmr_cmd_check(int argc, char **argv)
 {
     dmr_args_t a;
@@ -568,8 +682,32 @@ int dmr_cmd_check(int argc, char **argv)
     const char **inputs = NULL;
     char err[512];
     const dmr_model_t *model = mname ? dmr_model_find(mname) : NULL;
+    int txn = mname && (!strcmp(mname, "list-append") ||
+                        !strcmp(mname, "rw-register"));
     code = 2;
     r.arena = dmr_arena_new();
+    if (txn) {
+        if (!local) {
+            fprintf(stderr, "dmr check: --model %s runs in this process: "
+                            "give --local\n", mname);
+            goto out;
+        }
+        int xr = dmr_input_expand((const char **)a.pos, a.npos, &files,
+                                  &nfiles, err, sizeof err);
+        if (xr) {
+            fprintf(stderr, "dmr check: %s\n", err);
+            goto out;
+        }
+        if (!nfiles) {
+            fprintf(stderr, "dmr check: no history files in the paths given\n");
+            goto out;
+        }
+        code = s_check_txn(c, &a,
+                           !strcmp(mname, "list-append") ? DMR_TXN_LIST_APPEND
+                                                         : DMR_TXN_RW_REGISTER,
+                           files, nfiles);
+        goto out;
+    }
     if (!model) {
         if (mname)
             fprintf(stderr, "dmr check: unknown --model %s; models:", mname);
@@ -577,6 +715,7 @@ int dmr_cmd_check(int argc, char **argv)
             fprintf(stderr, "dmr check: --model MODEL is required; models:");
         for (size_t i = 0; dmr_models[i]; i++)
             fprintf(stderr, " %s", dmr_models[i]->name);
+        fprintf(stderr, " list-append rw-register");
         fprintf(stderr, "\n");
         goto out;
     }
