@@ -851,7 +851,8 @@ static int s_key_register(s_ctx_t *c, uint32_t key, const uint32_t *g,
                 PUSH(ve, nve, cve, (uint64_t)NIL << 32 | v);
         free(hasin);
     }
-    qsort(ve, nve, sizeof *ve, s_u64_cmp);
+    if (nve)
+        qsort(ve, nve, sizeof *ve, s_u64_cmp);
     size_t u = 0;
     for (size_t i = 0; i < nve; i++)
         if (!u || ve[i] != ve[u - 1])
@@ -908,7 +909,8 @@ static int s_key_register(s_ctx_t *c, uint32_t key, const uint32_t *g,
         free(path);
     } else {
         s_lost_updates(c, key);
-        qsort(rd, nrd, sizeof *rd, s_u64_cmp);
+        if (nrd)
+            qsort(rd, nrd, sizeof *rd, s_u64_cmp);
         for (size_t k = 0; k < nve; k++) {
             uint32_t a = (uint32_t)(ve[k] >> 32), b = (uint32_t)ve[k];
             s_w_t *wb = &c->wt.w[b];
@@ -1060,7 +1062,8 @@ static int s_edge_cmp(const void *a, const void *b)
  * (from, to, kind)) and lays them out by source. */
 static void s_graph(dmr_elle_result_t *r, size_t ntxn)
 {
-    qsort(r->e, r->ne, sizeof *r->e, s_edge_cmp);
+    if (r->ne)
+        qsort(r->e, r->ne, sizeof *r->e, s_edge_cmp);
     size_t u = 0;
     for (size_t i = 0; i < r->ne; i++)
         if (!u || s_edge_cmp(&r->e[i], &r->e[u - 1]))
@@ -1292,7 +1295,8 @@ static void s_scc(dmr_elle_result_t *r, s_search_t *S, const uint32_t *mem,
     enum { BUDGET = 4000000 };
     uint32_t *best[A_N] = {0};
     size_t bestn[A_N] = {0};
-    uint32_t *cyc = dmr_malloc((n + 1) * sizeof *cyc);
+    /* a cycle may pass a transaction once per state of the search */
+    uint32_t *cyc = dmr_malloc((n * NQ + 1) * sizeof *cyc);
     for (size_t i = 0; i < n; i++)
         S->loc[mem[i]] = (uint32_t)i;
     S->n = n;
