@@ -1842,11 +1842,14 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
             f2 = 0;
             for (size_t k = 0; k < nt; k++) {
                 const dmr_txn_t *tx = &h->txns[ts[k]];
-                fprintf(out,
-                        "%s{\"name\":\"T%zu\",\"line\":%u,\"process\":%" PRId64
-                        ",\"index\":%" PRId64 ",\"type\":\"%s\",\"value\":",
-                        k ? "," : "", k + 1, tx->line, tx->process, tx->index,
-                        s_status_name(tx->status));
+                fprintf(out, "%s{\"name\":\"T%zu\",\"line\":%u,\"process\":",
+                        k ? "," : "", k + 1, tx->line);
+                if (tx->process >= 0)
+                    fprintf(out, "%" PRId64, tx->process);
+                else
+                    fputs("null", out); /* the history gave none */
+                fprintf(out, ",\"index\":%" PRId64 ",\"type\":\"%s\",\"value\":",
+                        tx->index, s_status_name(tx->status));
                 JSON_TEXT(out, dmr_txn_print_value(h, ts[k], 400, mf));
                 fputc('}', out);
             }
