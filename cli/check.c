@@ -20,6 +20,8 @@
 #include "check/elle.h"
 #include "check/html.h"
 #include "check/json.h"
+#include "check/session.h"
+#include "check/stale.h"
 #include "cli/cli.h"
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -663,6 +665,59 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
     return nerr ? 2 : nbad ? 1 : 0;
 }
 
+/* dmr check --model session|staleness: session guarantees (check/
+ * session.h) or read staleness (check/stale.h) of each file, in this
+ * process. Exit 0 all hold (staleness: read), 1 some violate a session
+ * guarantee, 2 an error. */
+static int s_check_other(const dmr_cmd_t *c, const dmr_args_t *a, int session,
+                         const dmr_input_file_t *files, size_t nfiles)
+{
+    const char *format = dmr_args_get(c, a, "format")->str;
+    int json = (int)dmr_args_get(c, a, "json")->num;
+    size_t maxw = (size_t)dmr_args_get(c, a, "max-witnesses")->num;
+    size_t nvalid = 0, nbad = 0, nerr = 0;
+    double t0 = s_now();
+    for (size_t i = 0; i < nfiles; i++) {
+        char err[512];
+        int rc = session ? dmr_session_report(files[i].name, format, json,
+                                              maxw, stdout, err, sizeof err)
+                         : dmr_stale_report(files[i].name, format, json,
+                                            stdout, err, sizeof err);
+        if (rc == 2) {
+            fprintf(stderr, "dmr check: %s\n", err);
+            if (json) {
+                dmr_val_t name = {.type = DMR_V_STR,
+                                  .u.str = {files[i].name,
+                                            strlen(files[i].name)}};
+                dmr_val_t why = {.type = DMR_V_STR,
+                                 .u.str = {err, strlen(err)}};
+                printf("{\"file\":");
+                dmr_val_print_json(&name, stdout);
+                printf(",\"valid\":\"error\",\"error\":");
+                dmr_val_print_json(&why, stdout);
+                printf("}\n");
+            } else {
+                printf("%s: error: %s\n", files[i].name, err);
+            }
+            nerr++;
+        } else if (rc == 1) {
+            nbad++;
+        } else {
+            nvalid++;
+        }
+    }
+    if (!json && session)
+        printf("%zu file%s: %zu hold, %zu NOT, %zu error%s (%.2fs)\n", nfiles,
+               nfiles == 1 ? "" : "s", nvalid, nbad, nerr,
+               nerr == 1 ? "" : "s", s_now() - t0);
+    else if (!json)
+        printf("%zu file%s: %zu measured, %zu error%s (%.2fs)\n", nfiles,
+               nfiles == 1 ? "" : "s", nvalid, nerr, nerr == 1 ? "" : "s",
+               s_now() - t0);
+    fflush(stdout);
+    return nerr ? 2 : nbad ? 1 : 0;
+}
+
 int dmr_cmd_check(int argc, char **argv)
 {
     dmr_args_t a;
@@ -684,8 +739,23 @@ int dmr_cmd_check(int argc, char **argv)
     const dmr_model_t *model = mname ? dmr_model_find(mname) : NULL;
     int txn = mname && (!strcmp(mname, "list-append") ||
                         !strcmp(mname, "rw-register"));
+    int other = mname && (!strcmp(mname, "session") ||
+                          !strcmp(mname, "staleness"));
     code = 2;
     r.arena = dmr_arena_new();
+    if (other) {
+        if (dmr_input_expand((const char **)a.pos, a.npos, &files, &nfiles,
+                             err, sizeof err)) {
+            fprintf(stderr, "dmr check: %s\n", err);
+            goto out;
+        }
+        if (!nfiles) {
+            fprintf(stderr, "dmr check: no history files in the paths given\n");
+            goto out;
+        }
+        code = s_check_other(c, &a, mname[1] == 'e', files, nfiles);
+        goto out;
+    }
     if (txn) {
         if (!local) {
             fprintf(stderr, "dmr check: --model %s runs in this process: "
@@ -715,7 +785,7 @@ int dmr_cmd_check(int argc, char **argv)
             fprintf(stderr, "dmr check: --model MODEL is required; models:");
         for (size_t i = 0; dmr_models[i]; i++)
             fprintf(stderr, " %s", dmr_models[i]->name);
-        fprintf(stderr, " list-append rw-register");
+        fprintf(stderr, " list-append rw-register session staleness");
         fprintf(stderr, "\n");
         goto out;
     }
