@@ -86,6 +86,7 @@ $(BIN)/dmr: $(MAIN_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(LIBDIR)/topwords.so: jobs/wordcount.c
 $(LIBDIR)/%.so: jobs/%.c jobs/dmr_job.h
 	@mkdir -p $(dir $@)
 	@mkdir -p $(OBJ)

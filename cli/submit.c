@@ -313,6 +313,7 @@ static int s_follow(dmr_client_t *c, uint64_t id, int quiet)
     char last[256] = "";
     int64_t last_ok = dmr_now_ms(), started = last_ok;
     uint64_t next_event = 0;
+    int64_t first_start = 0; /* of the first stage of a multi-stage job */
     int silent = 0;
     for (;;) {
         dmr_msg_t req, info;
@@ -358,9 +359,18 @@ static int s_follow(dmr_client_t *c, uint64_t id, int quiet)
         if (!quiet)
             s_progress(&info, tty, last, sizeof last);
         int done = strcmp(info.state, "running") != 0;
+        if (!first_start)
+            first_start = info.start_ms;
+        if (done && info.next && !strcmp(info.state, "succeeded")) {
+            /* The next stage runs as its own job: follow it. */
+            id = info.next;
+            next_event = 0;
+            dmr_msg_clear(&info);
+            continue;
+        }
         if (done) {
             char dur[32];
-            dmr_cli_duration(info.end_ms - info.start_ms, dur, sizeof dur);
+            dmr_cli_duration(info.end_ms - first_start, dur, sizeof dur);
             if (tty)
                 fprintf(stderr, "\n");
             int ok = !strcmp(info.state, "succeeded");
@@ -433,11 +443,22 @@ int dmr_cmd_submit(int argc, char **argv)
                 dlerror());
         goto out;
     }
-    if (def->abi != DMR_JOB_ABI || !def->map || !def->reduce) {
+    if (!dmr_job_stage(def, 0)) {
         fprintf(stderr,
-                "dmr submit: %s: job ABI %u (this dmr speaks %u) or no "
+                "dmr submit: %s: job ABI %u (this dmr speaks 1 to %u) or no "
                 "map/reduce function\n",
                 object, def->abi, DMR_JOB_ABI);
+        goto out;
+    }
+    uint32_t nstages = 1;
+    while (dmr_job_stage(def, nstages))
+        nstages++;
+    const dmr_job *last = dmr_job_stage(def, nstages - 1);
+    if (last->abi >= 2 && last->then) {
+        fprintf(stderr,
+                "dmr submit: %s: stage %u is not a job this dmr can run "
+                "(ABI, map, reduce), or there are more than %d stages\n",
+                object, nstages + 1, DMR_JOB_MAX_STAGES);
         goto out;
     }
     const char *jobname = def->name ? def->name : jobarg;
@@ -449,8 +470,10 @@ int dmr_cmd_submit(int argc, char **argv)
     char hash[65];
     dmr_sha256_hex(blob.data, blob.len, hash);
 
-    params = dmr_calloc(defs->nlist + 1, sizeof *params);
-    kvcopies = dmr_calloc(defs->nlist + 1, sizeof(char *));
+    params = dmr_calloc(defs->nlist + 3 + 2 * DMR_JOB_MAX_STAGES,
+                        sizeof *params);
+    kvcopies = dmr_calloc(defs->nlist + 3 + 4 * DMR_JOB_MAX_STAGES,
+                          sizeof(char *));
     for (size_t i = 0; i < defs->nlist; i++) {
         const char *eq = strchr(defs->list[i], '=');
         if (!eq || eq == defs->list[i]) {
@@ -520,6 +543,27 @@ int dmr_cmd_submit(int argc, char **argv)
             outabs = canon;
         }
     }
+    /* A multi-stage job: the stages are told apart by dmr.stage; each
+     * but the last writes into OUT/_stage-K (jobs/dmr_job.h). */
+    size_t nparams = defs->nlist, ncopies = defs->nlist;
+    char *stage0_out = NULL;
+    if (nstages > 1) {
+        kvcopies[ncopies] = dmr_sprintf("%u", nstages);
+        params[nparams++] = (dmr_kv_t){"dmr.stages", kvcopies[ncopies++]};
+        params[nparams++] = (dmr_kv_t){"dmr.output", outabs};
+        for (uint32_t k = 1; k < nstages; k++) {
+            const dmr_job *st = dmr_job_stage(def, k);
+            if (st->flags & DMR_JOB_WHOLE_FILE) {
+                kvcopies[ncopies] = dmr_sprintf("whole_files.%u", k);
+                params[nparams++] = (dmr_kv_t){kvcopies[ncopies++], "1"};
+            }
+            if (st->name) {
+                kvcopies[ncopies] = dmr_sprintf("dmr.name.%u", k);
+                params[nparams++] = (dmr_kv_t){kvcopies[ncopies++], st->name};
+            }
+        }
+        stage0_out = dmr_sprintf("%s/_stage-0", outabs);
+    }
     items = dmr_calloc(nfiles + 1, sizeof *items);
     for (size_t i = 0; i < nfiles; i++) {
         dmr_msg_init(&items[i], DMR_MSG_FILE_INFO);
@@ -537,13 +581,15 @@ int dmr_cmd_submit(int argc, char **argv)
     req.hash = hash;
     req.blob = (const uint8_t *)blob.data;
     req.blob_len = blob.len;
-    req.output = outabs;
+    req.output = stage0_out ? stage0_out : outabs;
     req.nreduce = (uint32_t)dmr_args_get(c, &a, "reduces")->num;
     req.params = params;
-    req.nparams = defs->nlist;
+    req.nparams = nparams;
     req.items = items;
     req.nitems = nfiles;
-    if (dmr_client_call(&cl, &req, &rep, 10000) != 0) {
+    int called = dmr_client_call(&cl, &req, &rep, 10000);
+    free(stage0_out);
+    if (called != 0) {
         code = 1;
         goto out;
     }
@@ -560,7 +606,7 @@ int dmr_cmd_submit(int argc, char **argv)
         code = s_follow(&cl, id, quiet);
     }
 out:
-    for (size_t i = 0; kvcopies && i < defs->nlist; i++)
+    for (size_t i = 0; kvcopies && kvcopies[i]; i++)
         free(kvcopies[i]);
     free(kvcopies);
     dmr_client_close(&cl);

@@ -99,6 +99,7 @@ enum {
     F_CHUNK,
     F_VERS,
     F_REPL,
+    F_NEXT,
     F_COUNT
 };
 
@@ -144,6 +145,7 @@ static const field_t s_fields[F_COUNT] = {
     [F_CHUNK] = FLD("chunk", K_U64, chunk, 0),
     [F_VERS] = FLD("vers", K_U32, version, 0),
     [F_REPL] = FLD("repl", K_U32, replication, 0),
+    [F_NEXT] = FLD("next", K_U64, next, 0),
 };
 
 #define B(f) (1ull << (f))
@@ -189,7 +191,7 @@ static const type_rule_t s_types[DMR_MSG_TYPE_COUNT] = {
                           B(F_JOB) | B(F_NAME) | B(F_STATE) | B(F_NMAP) |
                               B(F_NRED) | B(F_MDONE) | B(F_RDONE),
                           B(F_ERR) | B(F_OUT) | B(F_START) | B(F_END) |
-                              B(F_CTR) | B(F_ITEMS) | B(F_RUN),
+                              B(F_CTR) | B(F_ITEMS) | B(F_RUN) | B(F_NEXT),
                           1},
     [DMR_MSG_JOB_LIST] = {"JOB_LIST", 0, B(F_ITEMS), 0},
     [DMR_MSG_WORKER_LIST] = {"WORKER_LIST", 0, B(F_ITEMS), 0},

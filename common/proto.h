@@ -160,6 +160,7 @@ struct dmr_msg {
     uint64_t chunk;        /* "chunk" chunk id */
     uint32_t version;      /* "vers"  chunk version */
     uint32_t replication;  /* "repl"  replicas wanted */
+    uint64_t next;         /* "next"  the job running a job's next stage */
     uint32_t flags;        /* "flags" job flags from the job object */
     int64_t status;        /* "status" 0 or a DMR_E* / exit status */
     uint64_t offset;       /* "off" */

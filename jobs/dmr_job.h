@@ -27,7 +27,8 @@
 extern "C" {
 #endif
 
-#define DMR_JOB_ABI 1
+/* 2: dmr_job.then (multi-stage jobs). Objects built for ABI 1 still load. */
+#define DMR_JOB_ABI 2
 
 typedef struct {
     const char *ptr;
@@ -123,7 +124,7 @@ static inline dmr_slice dmr_str(const char *s)
  * so does a reduce whose keys outgrow -D reduce_mb. */
 #define DMR_JOB_COMBINE_SUM 0x8u
 
-typedef struct {
+typedef struct dmr_job_s {
     uint32_t abi;     /* DMR_JOB_ABI */
     const char *name; /* short name, shown in status */
     uint32_t flags;   /* DMR_JOB_* */
@@ -144,7 +145,37 @@ typedef struct {
     uint32_t (*partition)(dmr_slice key, uint32_t nreduce);
     /* Optional: key order (<0, 0, >0); default bytewise, shorter first. */
     int (*compare)(dmr_slice a, dmr_slice b);
+
+    /* Optional (ABI 2): the next stage of a multi-stage job, itself a
+     * dmr_job (map, reduce, flags, and a `then` of its own). When every
+     * reduce of a stage is done, the master submits the next stage over
+     * that stage's part files, without the client: its map sees each
+     * output line "key<TAB>value" (or the raw line) as a record, whose
+     * file is the part. Stages share the job's -D parameters; -D
+     * reduces.K=N sets stage K's reduce count (stages count from 0;
+     * default: -R), and a stage with DMR_JOB_WHOLE_FILE gets whole files.
+     * The stages before the last write to OUT/_stage-K, removed when the
+     * last stage succeeds; `dmr status` shows each stage as a job, and
+     * `dmr submit` follows them all. At most 16 stages. */
+    const struct dmr_job_s *then;
 } dmr_job;
+
+#define DMR_JOB_MAX_STAGES 16
+
+/* Stage k (from 0) of the job def, or NULL when it has no such stage or
+ * a stage is not a job this dmr can run (ABI, map and reduce). */
+static inline const dmr_job *dmr_job_stage(const dmr_job *def, uint32_t k)
+{
+    for (uint32_t i = 0; def && i < DMR_JOB_MAX_STAGES; i++) {
+        if (def->abi < 1 || def->abi > DMR_JOB_ABI || !def->map ||
+            !def->reduce)
+            return NULL;
+        if (i == k)
+            return def;
+        def = def->abi >= 2 ? def->then : NULL;
+    }
+    return NULL;
+}
 
 #define DMR_JOB_SYMBOL "dmr_job_def"
 #define DMR_JOB_DEFINE(...)                                                    \

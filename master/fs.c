@@ -603,6 +603,14 @@ void dmr_m_fs_job_end(dmr_master_t *ms, dmr_job_t *job)
     dmr_m_log_file(ms, f);
 }
 
+void dmr_m_fs_remove_tree(dmr_master_t *ms, const char *path)
+{
+    char norm[DMR_NS_PATH_MAX + 1];
+    if (dmr_ns_normalize(path, norm, sizeof norm, NULL, 0) == 0 &&
+        dmr_ns_remove(ms->ns, norm, 1) > 0)
+        dmr_m_log_fs_rm(ms, norm, 1);
+}
+
 int dmr_m_fs_local(dmr_master_t *ms, const dmr_job_t *job, uint32_t map,
                    const char *wid)
 {

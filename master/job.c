@@ -73,6 +73,21 @@ int dmr_job_new(uint64_t id, const dmr_msg_t *m, int64_t now, dmr_job_t **out,
         snprintf(err, errlen, "-D fetchers=0: a reducer needs at least one");
         return DMR_EINVAL;
     }
+    uint64_t stage, stages, prev;
+    if (s_param_u64(m, "dmr.stage", 0, 63, &stage, err, errlen) ||
+        s_param_u64(m, "dmr.stages", 1, 64, &stages, err, errlen) ||
+        s_param_u64(m, "dmr.prev", 0, UINT64_MAX, &prev, err, errlen))
+        return DMR_EINVAL;
+    if (stages == 0 || stage >= stages) {
+        snprintf(err, errlen, "stage %llu of a %llu-stage job",
+                 (unsigned long long)stage, (unsigned long long)stages);
+        return DMR_EINVAL;
+    }
+    const char *final = dmr_msg_param(m, "dmr.output");
+    if (stages > 1 && (!final || !*final)) {
+        snprintf(err, errlen, "a multi-stage job needs -D dmr.output");
+        return DMR_EINVAL;
+    }
     if (m->nreduce == 0 || m->nreduce > 100000) {
         snprintf(err, errlen, "the number of reduce tasks must be 1..100000");
         return DMR_EINVAL;
@@ -128,6 +143,13 @@ int dmr_job_new(uint64_t id, const dmr_msg_t *m, int64_t now, dmr_job_t **out,
     job->start_ms = now;
     job->speculative = (int)spec;
     job->task_timeout_ms = (int64_t)timeout;
+    job->stage = (uint32_t)stage;
+    job->stages = (uint32_t)stages;
+    job->prev = prev;
+    job->final_output = job->output;
+    for (size_t i = 0; i < job->nparams; i++)
+        if (!strcmp(job->params[i].key, "dmr.output"))
+            job->final_output = job->params[i].val;
     *out = job;
     return 0;
 }

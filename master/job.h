@@ -114,6 +114,13 @@ typedef struct {
     int ended;               /* end handled: _SUCCESS written, journaled */
     int store_in;            /* some input is a dmr:/ file */
     int store_out;           /* the output is a dmr:/ directory */
+    /* A multi-stage job runs as one job per stage, each submitted by the
+     * master when the one before succeeds, over its output (see
+     * jobs/dmr_job.h). Set from the reserved parameters dmr.stage,
+     * dmr.stages, dmr.prev and dmr.output. */
+    uint32_t stage, stages; /* this stage (from 0) of how many (1: plain) */
+    uint64_t prev;          /* the job of the stage before, or 0 */
+    const char *final_output; /* the last stage's output (in params) */
 } dmr_job_t;
 
 /* Builds a job from a SUBMIT (or journaled JNL_JOB) message. Reserved

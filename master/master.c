@@ -123,6 +123,134 @@ static void s_broadcast_cancel(dmr_master_t *ms, uint64_t job)
             dmr_m_send(ms, &ms->workers[i].peer, &m);
 }
 
+static int s_add_job(dmr_master_t *ms, const dmr_msg_t *m, dmr_job_t **out,
+                     char *err, size_t errlen);
+
+dmr_job_t *dmr_m_next_stage(const dmr_master_t *ms, const dmr_job_t *job)
+{
+    for (size_t i = 0; job->stage + 1 < job->stages && i < ms->njobs; i++)
+        if (ms->jobs[i]->prev == job->id)
+            return ms->jobs[i];
+    return NULL;
+}
+
+/* A job parameter, or NULL. */
+static const char *s_job_param(const dmr_job_t *job, const char *key)
+{
+    for (size_t i = 0; i < job->nparams; i++)
+        if (!strcmp(job->params[i].key, key))
+            return job->params[i].val;
+    return NULL;
+}
+
+/* The output directory of stage k of the multi-stage job job belongs to:
+ * the user's for the last stage, else a _stage-K directory in it. */
+static char *s_stage_output(const dmr_job_t *job, uint32_t k)
+{
+    if (k + 1 == job->stages)
+        return dmr_strdup(job->final_output);
+    return dmr_sprintf("%s/_stage-%u", job->final_output, k);
+}
+
+/* Submits the stage after job, which succeeded, over its output parts:
+ * -D reduces.K and whole_files.K (K the new stage, from 0) override the
+ * reduce count and whole_files, dmr.name.K names it. Returns 0 or an
+ * error code with err set. */
+static int s_submit_next_stage(dmr_master_t *ms, dmr_job_t *job, char *err,
+                               size_t errlen)
+{
+    uint32_t k = job->stage + 1;
+    char key[64], stage_s[16], prev_s[24];
+    const char *v;
+    uint64_t nred = job->nreduce;
+    snprintf(key, sizeof key, "reduces.%u", k);
+    if ((v = s_job_param(job, key)) &&
+        (dmr_parse_u64(v, &nred) || nred == 0 || nred > 100000)) {
+        snprintf(err, errlen, "-D %s=%s: expected 1 to 100000", key, v);
+        return DMR_EINVAL;
+    }
+    snprintf(key, sizeof key, "whole_files.%u", k);
+    const char *whole = s_job_param(job, key);
+    snprintf(key, sizeof key, "dmr.name.%u", k);
+    const char *name = s_job_param(job, key);
+    snprintf(stage_s, sizeof stage_s, "%u", k);
+    snprintf(prev_s, sizeof prev_s, "%llu", (unsigned long long)job->id);
+
+    dmr_kv_t *params = dmr_calloc(job->nparams + 3, sizeof *params);
+    size_t np = 0;
+    for (size_t i = 0; i < job->nparams; i++) {
+        const char *pk = job->params[i].key;
+        if (strcmp(pk, "dmr.stage") && strcmp(pk, "dmr.prev") &&
+            strcmp(pk, "whole_files"))
+            params[np++] = job->params[i];
+    }
+    params[np++] = (dmr_kv_t){"dmr.stage", stage_s};
+    params[np++] = (dmr_kv_t){"dmr.prev", prev_s};
+    params[np++] = (dmr_kv_t){"whole_files", whole ? whole : "0"};
+
+    dmr_msg_t *items = dmr_calloc(job->nreduce + 1, sizeof *items);
+    char **paths = dmr_calloc(job->nreduce + 1, sizeof *paths);
+    int rc = 0;
+    for (uint32_t r = 0; r < job->nreduce && !rc; r++) {
+        paths[r] = dmr_sprintf("%s/part-%05u", job->output, r);
+        dmr_msg_init(&items[r], DMR_MSG_FILE_INFO);
+        items[r].path = items[r].name = paths[r];
+        struct stat st;
+        if (!job->store_out) {
+            if (stat(paths[r], &st) != 0) {
+                snprintf(err, errlen, "cannot read %s: %s", paths[r],
+                         strerror(errno));
+                rc = DMR_EIO;
+            }
+            items[r].total = (uint64_t)st.st_size;
+        }
+    }
+    char *out = s_stage_output(job, k);
+    if (!rc) {
+        dmr_msg_t sub;
+        dmr_msg_init(&sub, DMR_MSG_SUBMIT);
+        sub.name = name ? name : job->name;
+        sub.hash = job->hash;
+        sub.output = out;
+        sub.nreduce = (uint32_t)nred;
+        sub.flags = job->flags;
+        sub.params = params;
+        sub.nparams = np;
+        sub.items = items;
+        sub.nitems = job->nreduce;
+        dmr_job_t *next = NULL;
+        rc = s_add_job(ms, &sub, &next, err, errlen);
+        if (!rc) {
+            dmr_m_event(ms, job, "stage %u of %u done; stage %u runs as job %llu",
+                        job->stage + 1, job->stages, k + 1,
+                        (unsigned long long)next->id);
+            if (next->nmap == 0 && next->nreduce == 0)
+                dmr_m_job_finished(ms, next);
+        }
+    }
+    free(out);
+    for (uint32_t r = 0; r < job->nreduce; r++)
+        free(paths[r]);
+    free(paths);
+    free(items);
+    free(params);
+    return rc;
+}
+
+/* The last stage of a multi-stage job succeeded: the outputs of the
+ * stages before it go. */
+static void s_remove_stage_outputs(dmr_master_t *ms, const dmr_job_t *job)
+{
+    for (uint32_t k = 0; k + 1 < job->stages; k++) {
+        char *dir = s_stage_output(job, k);
+        if (job->store_out)
+            dmr_m_fs_remove_tree(ms, dir);
+        else
+            dmr_rmtree(dir);
+        free(dir);
+    }
+}
+
 void dmr_m_job_finished(dmr_master_t *ms, dmr_job_t *job)
 {
     if (job->ended)
@@ -155,6 +283,21 @@ void dmr_m_job_finished(dmr_master_t *ms, dmr_job_t *job)
         }
         free(ok);
     }
+    /* A multi-stage job goes on: the next stage is journaled before this
+     * one's end, and is submitted once only (a replayed end submits
+     * nothing; a stage already submitted before a crash is found). */
+    if (job->state == DMR_JOB_SUCCEEDED && job->stage + 1 < job->stages &&
+        !ms->replaying && !dmr_m_next_stage(ms, job)) {
+        char err[512];
+        if (s_submit_next_stage(ms, job, err, sizeof err) != 0) {
+            job->state = DMR_JOB_FAILED;
+            job->error = dmr_sprintf("cannot start stage %u: %s",
+                                     job->stage + 2, err);
+        }
+    }
+    if (job->state == DMR_JOB_SUCCEEDED && job->stages > 1 &&
+        job->stage + 1 == job->stages && !ms->replaying)
+        s_remove_stage_outputs(ms, job);
     if (job->state == DMR_JOB_SUCCEEDED)
         dmr_info("job", "job %llu (%s) succeeded in %.2fs",
                  (unsigned long long)job->id, job->name,
@@ -673,20 +816,23 @@ static void s_answer_held(dmr_master_t *ms)
 
 /* ------------------------------------------------------------- clients */
 
-static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
-                        const dmr_msg_t *m)
+/* Adds the job a SUBMIT describes, journaled; m->blob NULL: the job
+ * object is already stored (a later stage of a multi-stage job). Returns
+ * 0 with *out set, or an error code with err set. */
+static int s_add_job(dmr_master_t *ms, const dmr_msg_t *m, dmr_job_t **out,
+                     char *err, size_t errlen)
 {
-    char err[512];
     char hash[65];
     if (!s_valid_hash(m->hash)) {
-        dmr_m_reply_error(ms, from, DMR_EINVAL, "job object hash is malformed");
-        return;
+        snprintf(err, errlen, "job object hash is malformed");
+        return DMR_EINVAL;
     }
-    dmr_sha256_hex(m->blob, m->blob_len, hash);
-    if (strcmp(hash, m->hash)) {
-        dmr_m_reply_error(ms, from, DMR_ECORRUPT,
-                          "job object does not match its hash");
-        return;
+    if (m->blob) {
+        dmr_sha256_hex(m->blob, m->blob_len, hash);
+        if (strcmp(hash, m->hash)) {
+            snprintf(err, errlen, "job object does not match its hash");
+            return DMR_ECORRUPT;
+        }
     }
     /* Inputs in the store: their size and chunking come from the
      * namespace, not from the client. */
@@ -696,42 +842,36 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
         items[i] = m->items[i];
         if (items[i].type == DMR_MSG_FILE_INFO &&
             !strncmp(items[i].path, "dmr:", 4) &&
-            dmr_m_fs_input(ms, &items[i], err, sizeof err) != 0) {
-            dmr_m_reply_error(ms, from, DMR_ENOENT, err);
+            dmr_m_fs_input(ms, &items[i], err, errlen) != 0) {
             free(items);
-            return;
+            return DMR_ENOENT;
         }
     }
     sub.items = items;
     dmr_job_t *job = NULL;
-    int nrc =
-        dmr_job_new(ms->next_job, &sub, dmr_wall_ms(), &job, err, sizeof err);
+    int nrc = dmr_job_new(ms->next_job, &sub, dmr_wall_ms(), &job, err, errlen);
     free(items);
-    if (nrc != 0) {
-        dmr_m_reply_error(ms, from, DMR_EINVAL, err);
-        return;
-    }
-    char *path = s_job_object_path(ms, hash);
+    if (nrc != 0)
+        return DMR_EINVAL;
+    char *path = s_job_object_path(ms, m->hash);
     char *tmpdir = dmr_sprintf("%s/_temporary", job->output);
     struct stat st;
     int rc = 0;
     if (stat(path, &st) != 0 &&
-        dmr_write_file_atomic(path, m->blob, m->blob_len) != 0) {
-        snprintf(err, sizeof err,
-                 "master cannot store the job object at %s: %s", path,
-                 strerror(errno));
+        (!m->blob || dmr_write_file_atomic(path, m->blob, m->blob_len) != 0)) {
+        snprintf(err, errlen, "master cannot %s the job object at %s: %s",
+                 m->blob ? "store" : "find", path, strerror(errno));
         rc = DMR_EIO;
     } else if (!job->store_out && dmr_mkdirs(tmpdir) != 0) {
-        snprintf(err, sizeof err, "master cannot create %s: %s", tmpdir,
+        snprintf(err, errlen, "master cannot create %s: %s", tmpdir,
                  strerror(errno));
         rc = DMR_EIO;
     }
     free(path);
     free(tmpdir);
     if (rc) {
-        dmr_m_reply_error(ms, from, rc, err);
         dmr_job_destroy(&job);
-        return;
+        return rc;
     }
     ms->next_job++;
     ms->jobs = dmr_realloc(ms->jobs, (ms->njobs + 1) * sizeof *ms->jobs);
@@ -743,6 +883,20 @@ static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
              "output %s",
              (unsigned long long)job->id, job->name, job->nfiles, job->nmap,
              job->nreduce, job->output);
+    *out = job;
+    return 0;
+}
+
+static void s_on_submit(dmr_master_t *ms, const dmr_peer_t *from,
+                        const dmr_msg_t *m)
+{
+    char err[512];
+    dmr_job_t *job = NULL;
+    int rc = m->blob ? s_add_job(ms, m, &job, err, sizeof err) : DMR_EINVAL;
+    if (rc) {
+        dmr_m_reply_error(ms, from, rc, m->blob ? err : "no job object");
+        return;
+    }
     dmr_msg_t r;
     dmr_msg_init(&r, DMR_MSG_SUBMITTED);
     r.job = job->id;
@@ -769,6 +923,8 @@ static void s_on_status(dmr_master_t *ms, const dmr_peer_t *from,
     dmr_job_sum_counters(job);
     dmr_msg_t r;
     dmr_job_info(job, (flags & 1) != 0, (flags & 2) != 0, m->offset, &r);
+    const dmr_job_t *next = dmr_m_next_stage(ms, job);
+    r.next = next ? next->id : 0;
     dmr_m_send(ms, from, &r);
     dmr_job_info_free(&r);
 }
@@ -782,6 +938,8 @@ static void s_on_jobs(dmr_master_t *ms, const dmr_peer_t *from)
     for (size_t i = 0; i < ms->njobs; i++) {
         dmr_job_sum_counters(ms->jobs[i]);
         dmr_job_info(ms->jobs[i], 0, 0, 0, &r.items[i]);
+        const dmr_job_t *next = dmr_m_next_stage(ms, ms->jobs[i]);
+        r.items[i].next = next ? next->id : 0;
     }
     dmr_m_send(ms, from, &r);
     free(r.items);

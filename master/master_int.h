@@ -90,6 +90,9 @@ int dmr_m_finish(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t, uint32_t n,
 /* Cleans up a job that just succeeded or failed: _SUCCESS, _temporary,
  * the workers' intermediate files, the journal. */
 void dmr_m_job_finished(dmr_master_t *ms, dmr_job_t *job);
+/* The job running the stage after job's, or NULL (none yet, or job is
+ * the last stage). */
+dmr_job_t *dmr_m_next_stage(const dmr_master_t *ms, const dmr_job_t *job);
 /* The output of done map t is gone: journal it and make it idle. */
 void dmr_m_map_lost(dmr_master_t *ms, dmr_job_t *job, dmr_task_t *t,
                     const char *why);
@@ -119,6 +122,8 @@ int dmr_m_fs_commit_part(dmr_master_t *ms, const dmr_job_t *job, uint32_t task,
                          uint32_t attempt, char *err, size_t errlen);
 /* A store-output job ended: _temporary goes, _SUCCESS comes. */
 void dmr_m_fs_job_end(dmr_master_t *ms, dmr_job_t *job);
+/* Removes dmr:/PATH and everything under it from the store, journaled. */
+void dmr_m_fs_remove_tree(dmr_master_t *ms, const char *path);
 /* 1 if map task `map` of job reads a chunk with a replica on wid. */
 int dmr_m_fs_local(dmr_master_t *ms, const dmr_job_t *job, uint32_t map,
                    const char *wid);

@@ -1293,15 +1293,22 @@ int dmr_task_main(int argc, char **argv)
                 .bad_map = -1};
     void *dl = dlopen(object, RTLD_NOW | RTLD_LOCAL);
     const dmr_job *job = dl ? dlsym(dl, DMR_JOB_SYMBOL) : NULL;
+    const char *stage_s = dmr_msg_param(&spec, "dmr.stage");
+    uint64_t stage = 0;
+    if (stage_s && dmr_parse_u64(stage_s, &stage) != 0)
+        stage = UINT32_MAX;
     if (!job) {
         char *msg =
             dmr_sprintf("cannot load job object %s: %s", object, dlerror());
         s_set_error(&t, msg);
         free(msg);
         rc = DMR_EJOB;
-    } else if (job->abi != DMR_JOB_ABI || !job->map || !job->reduce) {
-        s_set_error(&t, "job object has the wrong ABI version or lacks map or "
-                        "reduce");
+    } else if (!(job = dmr_job_stage(job, (uint32_t)stage))) {
+        char *msg = dmr_sprintf("job object has the wrong ABI version, lacks "
+                                "map or reduce, or has no stage %s",
+                                stage_s ? stage_s : "0");
+        s_set_error(&t, msg);
+        free(msg);
         rc = DMR_EJOB;
     }
     if (rc == 0) {

@@ -236,6 +236,7 @@ static void s_fill_job_info_item(dmr_msg_t *m, size_t i)
     m->end_ms = V_END - (int64_t)i;
     m->counters = s_counters(&m->ncounters);
     m->running = V_RUN + (uint32_t)i;
+    m->next = i == 0 ? UINT64_MAX : V_JOB + 100 + i;
 }
 
 /* Items of one type, n of them (n <= 8), in a static array. */
@@ -795,10 +796,10 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_WORKERS, s_fill_workers, "", NULL},
     {DMR_MSG_SUBMITTED, s_fill_submitted, "job", NULL},
     {DMR_MSG_JOB_INFO, s_fill_job_info,
-     "job name state nmap nred mdone rdone err out start end ctr items run",
+     "job name state nmap nred mdone rdone err out start end ctr items run next",
      "kind task att wid state start end err prog"},
     {DMR_MSG_JOB_LIST, s_fill_job_list, "items",
-     "job name state nmap nred mdone rdone err out start end ctr run"},
+     "job name state nmap nred mdone rdone err out start end ctr run next"},
     {DMR_MSG_WORKER_LIST, s_fill_worker_list, "items",
      "wid ep host pid slots run state age inc prog"},
     {DMR_MSG_ERROR, s_fill_error, "status err job task att part off", NULL},
@@ -814,7 +815,7 @@ static const rt_case_t s_cases[] = {
     {DMR_MSG_JNL_EVENT, s_fill_jnl_event, "job start text", NULL},
     {DMR_MSG_JNL_JOB_END, s_fill_jnl_job_end, "job state end err", NULL},
     {DMR_MSG_JOB_INFO, s_fill_job_info_events,
-     "job name state nmap nred mdone rdone err out start end ctr items run",
+     "job name state nmap nred mdone rdone err out start end ctr items run next",
      "off start text"},
     {DMR_MSG_FS_CREATE, s_fill_fs_create, "path repl", NULL},
     {DMR_MSG_FS_ALLOC, s_fill_fs_alloc, "job wid", NULL},
@@ -911,6 +912,7 @@ static void s_check_msg(const dmr_msg_t *got, const dmr_msg_t *want,
     CHECK_U(nreduce);
     CHECK_U(maps_done);
     CHECK_U(reduces_done);
+    CHECK_U(next);
     CHECK_U(running);
     CHECK_U(interval);
     CHECK_U(progress);
