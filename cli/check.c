@@ -34,8 +34,8 @@
 
 static const dmr_opt_t s_check_opts[] = {
     {"model", 0, DMR_OPT_STR, "MODEL", NULL,
-     "register, cas-register, kv, mutex, set, fifo, multi-register; or, for "
-     "transactions, list-append, rw-register",
+     "register, cas-register, kv, mutex, set, fifo, multi-register; for "
+     "transactions, list-append, rw-register; session; staleness",
      0, 0},
     {"consistency-models", 0, DMR_OPT_STR, "M,...", NULL,
      "transactions: the models to check (default strict-serializable)", 0, 0},
@@ -84,7 +84,15 @@ static const dmr_cmd_t s_check_cmd = {
     "and the first violation found decides the file. Formats: Jepsen and\n"
     "Knossos EDN, Jepsen etcd logs, Porcupine kv logs, dmr JSON-lines.\n"
     "Exit status: 0 all linearizable, 1 some NOT linearizable (whatever the\n"
-    "others), else 2 for an error or an unknown verdict.",
+    "others), else 2 for an error or an unknown verdict.\n"
+    "\n"
+    "--model list-append|rw-register (with --local) finds transactional\n"
+    "anomalies as Elle does (G0, G1a-c, G-single, G2-item, ...) with a\n"
+    "witness cycle each, and says which consistency models the history\n"
+    "violates: exit 1 when one of --consistency-models is. --model session\n"
+    "checks read-your-writes, monotonic reads and writes and\n"
+    "writes-follow-reads per process; --model staleness measures how many\n"
+    "versions and how long behind each read was.",
     s_check_opts,
     sizeof s_check_opts / sizeof *s_check_opts,
     1,
@@ -758,8 +766,9 @@ int dmr_cmd_check(int argc, char **argv)
     }
     if (txn) {
         if (!local) {
-            fprintf(stderr, "dmr check: --model %s runs in this process: "
-                            "give --local\n", mname);
+            fprintf(stderr, "dmr check: --model %s runs in this process, "
+                            "not as a job on the cluster: give --local\n",
+                    mname);
             goto out;
         }
         int xr = dmr_input_expand((const char **)a.pos, a.npos, &files,
