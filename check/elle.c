@@ -10,6 +10,7 @@
  *   4. Tarjan's algorithm finds the strongly connected components; each
  *      with two or more transactions is searched for cycles (s_scc). */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1902,4 +1903,215 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
             "],\"txns\":%zu,\"edges\":%zu,\"sccs\":%zu,\"largest_scc\":%zu,"
             "\"us\":%.0f}",
             h->ntxn, r->ne, r->nscc, r->sccmax, r->us);
+}
+
+/* ------------------------------------------------------------------ html */
+
+static void s_html_str(const char *s, FILE *out)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+/* Runs stmt into a memory stream mf and writes what it wrote, escaped. */
+#define HTML_TEXT(out, stmt)                                                   \
+    do {                                                                       \
+        char *buf_ = NULL;                                                     \
+        size_t len_ = 0;                                                       \
+        FILE *mf = open_memstream(&buf_, &len_);                               \
+        stmt;                                                                  \
+        fclose(mf);                                                            \
+        s_html_str(buf_ ? buf_ : "", out);                                     \
+        free(buf_);                                                            \
+    } while (0)
+
+static const char *const s_kind_colors[] = {"#1f6fb2", "#2e8b57", "#c0392b",
+                                            "#7d3c98", "#b9770e"};
+
+/* One witness cycle as an SVG graph: the transactions on a circle, each
+ * edge an arrow labelled with its kind and key, its sentence as a
+ * tooltip. */
+static void s_svg_cycle(const dmr_txn_hist_t *h, const s_anom_t *an,
+                        const uint32_t *ts, size_t nt, FILE *out)
+{
+    size_t n = an->ncyc;
+    double rad = n <= 2 ? 70 : 45.0 * (double)n / 3.14159 + 40;
+    if (rad > 320)
+        rad = 320;
+    double w = 2 * rad + 160, hgt = 2 * rad + 80, cx = w / 2, cy = hgt / 2;
+    fprintf(out,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' "
+            "height='%.0f' viewBox='0 0 %.0f %.0f'>\n",
+            w, hgt, w, hgt);
+    double px[64], py[64];
+    for (size_t i = 0; i < n && i < 64; i++) {
+        double a = -3.14159 / 2 + 2 * 3.14159 * (double)i / (double)n;
+        px[i] = cx + rad * cos(a);
+        py[i] = cy + rad * sin(a);
+    }
+    for (size_t k = 0; k < n && k < 64; k++) {
+        const s_edge_t *e = &an->cyc[k];
+        size_t x = s_tname(ts, nt, e->from), y = s_tname(ts, nt, e->to);
+        if (!x || !y)
+            continue;
+        double x1 = px[x - 1], y1 = py[x - 1], x2 = px[y - 1], y2 = py[y - 1];
+        double dx = x2 - x1, dy = y2 - y1, len = sqrt(dx * dx + dy * dy);
+        if (len < 1)
+            len = 1;
+        /* a curve bowed to the left of the edge's direction, so that the
+         * two edges of a 2-cycle do not overlap */
+        double mx = (x1 + x2) / 2 - dy / len * 30, my = (y1 + y2) / 2 + dx / len * 30;
+        /* ends on the nodes' rims (radius 20, and 2 for the arrow) */
+        double d1 = hypot(mx - x1, my - y1), d2 = hypot(mx - x2, my - y2);
+        double sx = x1 + (mx - x1) * 21 / d1, sy = y1 + (my - y1) * 21 / d1;
+        double ex = x2 + (mx - x2) * 23 / d2, ey = y2 + (my - y2) * 23 / d2;
+        const char *col = s_kind_colors[e->kind < 5 ? e->kind : 0];
+        fprintf(out, "<g><title>");
+        HTML_TEXT(out, fprintf(mf, "T%zu < T%zu, because ", x, y);
+                  s_explain(h, e, x, y, mf));
+        fprintf(out,
+                "</title><path d='M%.1f %.1f Q%.1f %.1f %.1f %.1f' fill='none' "
+                "stroke='%s' stroke-width='2' marker-end='url(#a%s)'/>",
+                sx, sy, mx, my, ex, ey, col, s_kind_names[e->kind]);
+        fprintf(out,
+                "<text x='%.1f' y='%.1f' fill='%s' font-size='12' "
+                "text-anchor='middle'>%s",
+                (mx + (x1 + x2) / 2) / 2, (my + (y1 + y2) / 2) / 2 - 4, col,
+                s_kind_names[e->kind]);
+        if (e->key != UINT32_MAX) {
+            fputs(" ", out);
+            s_html_str(dmr_txn_key_text(h, e->key), out);
+        }
+        fprintf(out, "</text></g>\n");
+    }
+    fputs("<defs>", out);
+    for (size_t k = 0; k < 5; k++)
+        fprintf(out,
+                "<marker id='a%s' viewBox='0 0 10 10' refX='9' refY='5' "
+                "markerWidth='7' markerHeight='7' orient='auto'><path "
+                "d='M0 0L10 5L0 10z' fill='%s'/></marker>",
+                s_kind_names[k], s_kind_colors[k]);
+    fputs("</defs>\n", out);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        const dmr_txn_t *tx = &h->txns[ts[i]];
+        fprintf(out, "<g><title>T%zu = line %u: ", i + 1, tx->line);
+        HTML_TEXT(out, dmr_txn_print_value(h, ts[i], 300, mf));
+        fprintf(out,
+                "</title><circle cx='%.1f' cy='%.1f' r='20' fill='#fff' "
+                "stroke='#333' stroke-width='1.5'/><text x='%.1f' y='%.1f' "
+                "font-size='13' text-anchor='middle'>T%zu</text></g>\n",
+                px[i], py[i], px[i], py[i] + 4.5, i + 1);
+    }
+    fputs("</svg>\n", out);
+}
+
+void dmr_elle_print_html(const dmr_elle_result_t *r, size_t max_shown,
+                         FILE *out)
+{
+    const dmr_txn_hist_t *h = r->h;
+    fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>", out);
+    s_html_str(h->name, out);
+    fputs("</title><style>body{font:14px sans-serif;margin:1.5em;color:#222}"
+          "h1{font-size:18px}h2{font-size:16px;margin-top:1.6em}"
+          "pre{background:#f6f6f6;padding:.6em;overflow-x:auto}"
+          ".w{border-top:1px solid #ddd;padding-top:.6em;margin-top:.8em}"
+          "table{border-collapse:collapse}td{padding:1px 8px;vertical-align:top;"
+          "font-family:monospace}</style></head><body>\n<h1>",
+          out);
+    HTML_TEXT(out, {
+        /* the verdict line of the text report */
+        char *b = NULL;
+        size_t l = 0;
+        FILE *t = open_memstream(&b, &l);
+        dmr_elle_print_text(r, 0, t);
+        fclose(t);
+        char *nl = b ? strchr(b, '\n') : NULL;
+        if (nl)
+            *nl = 0;
+        fputs(b ? b : "", mf);
+        free(b);
+    });
+    fputs("</h1>\n<pre>", out);
+    HTML_TEXT(out, {
+        char *b = NULL;
+        size_t l = 0;
+        FILE *t = open_memstream(&b, &l);
+        dmr_elle_print_text(r, 0, t);
+        fclose(t);
+        /* the lines after the first: also not, anomalies and counts */
+        char *nl = b ? strchr(b, '\n') : NULL;
+        for (char *p = nl ? nl + 1 : NULL; p && *p;) {
+            char *e = strchr(p, '\n');
+            size_t n = e ? (size_t)(e - p + 1) : strlen(p);
+            if (strncmp(p, "  ... ", 6))
+                fwrite(p, 1, n, mf);
+            p += n;
+        }
+        free(b);
+    });
+    fputs("</pre>\n", out);
+    fputs("<p>Edges: <span style='color:#1f6fb2'>ww</span> (T2 overwrote T1), "
+          "<span style='color:#2e8b57'>wr</span> (T2 read T1's write), "
+          "<span style='color:#c0392b'>rw</span> (T2 overwrote what T1 read), "
+          "<span style='color:#7d3c98'>process</span>, "
+          "<span style='color:#b9770e'>realtime</span>. Hover over a node or "
+          "an edge for its transaction or the reason.</p>\n",
+          out);
+    size_t total = 0;
+    for (size_t a = 0; a < A_N; a++) {
+        if (!(r->found >> a & 1))
+            continue;
+        fprintf(out, "<h2>%s (%zu)</h2>\n", s_anoms[a], r->count[a]);
+        size_t shown = 0;
+        for (size_t i = 0; i < r->nan; i++) {
+            const s_anom_t *an = &r->an[i];
+            if (an->type != a)
+                continue;
+            if (shown == max_shown || total == 200) {
+                fprintf(out, "<p>... %zu more not drawn (--max-witnesses)</p>\n",
+                        r->count[a] - shown);
+                break;
+            }
+            shown++;
+            total++;
+            uint32_t ts[64];
+            size_t nt = s_txns_of(an, ts, 64);
+            fputs("<div class='w'>", out);
+            if (an->cyc && an->ncyc <= 64)
+                s_svg_cycle(h, an, ts, nt, out);
+            fputs("<table>", out);
+            for (size_t k = 0; k < nt; k++) {
+                const dmr_txn_t *tx = &h->txns[ts[k]];
+                fprintf(out, "<tr><td>T%zu</td><td>line %u</td><td>", k + 1,
+                        tx->line);
+                HTML_TEXT(out, dmr_txn_print_value(h, ts[k], 300, mf));
+                fputs("</td></tr>", out);
+            }
+            fputs("</table><ul>", out);
+            if (!an->cyc) {
+                fputs("<li>", out);
+                HTML_TEXT(out, s_describe(h, an, ts, nt, mf));
+                fputs("</li>", out);
+            }
+            for (size_t k = 0; an->cyc && k < an->ncyc; k++) {
+                size_t x = k + 1, y = (k + 1) % an->ncyc + 1;
+                fputs("<li>", out);
+                HTML_TEXT(out, fprintf(mf, "%sT%zu < T%zu, because ",
+                                       k + 1 == an->ncyc ? "However, " : "",
+                                       x, y);
+                          s_explain(h, &an->cyc[k], x, y, mf));
+                fputs("</li>", out);
+            }
+            fputs("</ul></div>\n", out);
+        }
+    }
+    fputs("</body></html>\n", out);
 }

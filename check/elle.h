@@ -103,5 +103,12 @@ void dmr_elle_print_text(const dmr_elle_result_t *r, size_t max_shown,
  * {"file","workload","valid","anomaly_types","anomalies":{TYPE:[..]},
  *  "not","also_not","txns","edges","sccs","us"}. */
 void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out);
+/* Writes the result as one self-contained HTML page: the verdict, and
+ * each witness (at most max_shown per anomaly type, 200 in all) as an SVG
+ * graph of its cycle -- transactions as nodes, edges labelled with kind
+ * and key, each reason as a tooltip -- with its transactions and
+ * sentences. */
+void dmr_elle_print_html(const dmr_elle_result_t *r, size_t max_shown,
+                         FILE *out);
 
 #endif

@@ -3,6 +3,7 @@
  * Per key, the ok writes sorted by completion; a read's C is a prefix of
  * that list (found by binary search), and a write's place in it is kept
  * per op. So a history is measured in O(n log n). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,4 +291,97 @@ int dmr_stale_report(const char *path, const char *format, int json, FILE *out,
         s_print_text(h->name, &r, out);
     dmr_history_destroy(&h);
     return 0;
+}
+
+/* ------------------------------------------------------------------ html */
+
+static void s_html_esc(const char *s, FILE *out)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+/* One histogram as an SVG bar chart, one bar a bucket, heights on a log
+ * scale (a few stale reads among thousands of fresh ones stay visible). */
+static void s_svg_hist(const dmr_stale_bucket_t *b, size_t n, const char *what,
+                       FILE *out)
+{
+    size_t max = 1;
+    for (size_t i = 0; i < n; i++)
+        if (b[i].count > max)
+            max = b[i].count;
+    double bw = 34, hgt = 160, w = 60 + bw * (double)(n ? n : 1);
+    fprintf(out,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f'>\n",
+            w, hgt + 60);
+    for (size_t i = 0; i < n; i++) {
+        double h = b[i].count
+                       ? hgt * log((double)b[i].count + 1) / log((double)max + 1)
+                       : 0;
+        double x = 50 + bw * (double)i;
+        fprintf(out,
+                "<g><title>%s %llu-%llu: %zu reads</title><rect x='%.1f' "
+                "y='%.1f' width='%.1f' height='%.1f' fill='%s'/>"
+                "<text x='%.1f' y='%.1f' font-size='10' text-anchor='middle'>%zu"
+                "</text>",
+                what, (unsigned long long)b[i].lo, (unsigned long long)b[i].hi,
+                b[i].count, x + 2, 20 + hgt - h, bw - 4, h,
+                i == 0 && b[i].lo == 0 ? "#2e8b57" : "#c0392b", x + bw / 2,
+                16 + hgt - h, b[i].count);
+        if (b[i].lo == b[i].hi)
+            fprintf(out,
+                    "<text x='%.1f' y='%.1f' font-size='10' "
+                    "text-anchor='middle'>%llu</text>",
+                    x + bw / 2, hgt + 34, (unsigned long long)b[i].lo);
+        else
+            fprintf(out,
+                    "<text x='%.1f' y='%.1f' font-size='10' "
+                    "text-anchor='middle'>%llu-</text>",
+                    x + bw / 2, hgt + 34, (unsigned long long)b[i].lo);
+        fputs("</g>\n", out);
+    }
+    fprintf(out,
+            "<text x='50' y='%.0f' font-size='11'>%s (log scale of reads)</text>"
+            "</svg>\n",
+            hgt + 54, what);
+}
+
+void dmr_stale_print_html(const char *name, const dmr_stale_result_t *r,
+                          FILE *out)
+{
+    fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>", out);
+    s_html_esc(name, out);
+    fputs("</title><style>body{font:14px sans-serif;margin:1.5em;color:#222}"
+          "h1{font-size:18px}h2{font-size:16px;margin-top:1.4em}</style>"
+          "</head><body>\n<h1>",
+          out);
+    s_html_esc(name, out);
+    fprintf(out,
+            ": staleness of %zu reads</h1>\n<p>fresh: %zu (%.1f%%); %zu reads "
+            "of unknown version not measured</p>\n",
+            r->reads, r->fresh,
+            r->reads ? 100.0 * (double)r->fresh / (double)r->reads : 100.0,
+            r->unknown);
+    fprintf(out,
+            "<h2>k-staleness: versions behind</h2><p>max %llu, p50 %llu, "
+            "p99 %llu, p99.9 %llu</p>\n",
+            (unsigned long long)r->k_max, (unsigned long long)r->k_p50,
+            (unsigned long long)r->k_p99, (unsigned long long)r->k_p999);
+    s_svg_hist(r->k, r->nk, "versions behind", out);
+    fprintf(out,
+            "<h2>t-staleness: how long behind (%s)</h2><p>max %llu, p50 %llu, "
+            "p99 %llu, p99.9 %llu</p>\n",
+            r->t_events ? "events" : "time units",
+            (unsigned long long)r->t_max, (unsigned long long)r->t_p50,
+            (unsigned long long)r->t_p99, (unsigned long long)r->t_p999);
+    s_svg_hist(r->t, r->nt, r->t_events ? "events behind" : "time behind", out);
+    fputs("</body></html>\n", out);
 }

@@ -75,5 +75,9 @@ int dmr_stale_compute(const dmr_history_t *h, dmr_stale_result_t *out,
  * Returns 0, or 2 with "FILE:LINE: what" in err and nothing written. */
 int dmr_stale_report(const char *path, const char *format, int json, FILE *out,
                      char *err, size_t errlen);
+/* Writes r as one self-contained HTML page titled name: the figures and
+ * the k and t histograms as SVG bar charts. */
+void dmr_stale_print_html(const char *name, const dmr_stale_result_t *r,
+                          FILE *out);
 
 #endif

@@ -601,6 +601,36 @@ static int s_name_bits(const char *opt, const char *list,
     return rc;
 }
 
+/* Writes DIR/NAME.html for files[i], whose result r found anomalies;
+ * NAME-2.html, ... for a name an earlier file already has. */
+static void s_write_txn_html(const dmr_elle_result_t *r, const char *dir,
+                             const dmr_input_file_t *files, size_t i,
+                             size_t max_shown)
+{
+    const char *base = strrchr(files[i].name, '/');
+    base = base ? base + 1 : files[i].name;
+    int same = 0;
+    for (size_t k = 0; k < i; k++) {
+        const char *b2 = strrchr(files[k].name, '/');
+        same += !strcmp(b2 ? b2 + 1 : files[k].name, base);
+    }
+    char *path = same ? dmr_sprintf("%s/%s-%d.html", dir, base, same + 1)
+                      : dmr_sprintf("%s/%s.html", dir, base);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "dmr check: cannot write %s: %s\n", path,
+                strerror(errno));
+    } else {
+        dmr_elle_print_html(r, max_shown, f);
+        if (fclose(f) != 0)
+            fprintf(stderr, "dmr check: writing %s: %s\n", path,
+                    strerror(errno));
+        else
+            fprintf(stderr, "dmr check: wrote %s\n", path);
+    }
+    free(path);
+}
+
 /* dmr check --model list-append|rw-register: Elle's analysis of each file
  * (see check/elle.h). Exit 0 all valid, 1 some violate a checked model,
  * 2 an error. */
@@ -627,6 +657,12 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
     o.realtime = (int)dmr_args_get(c, a, "realtime")->num;
     o.process = (int)dmr_args_get(c, a, "process")->num;
     o.max_witnesses = (size_t)dmr_args_get(c, a, "max-witnesses")->num;
+    const char *html = dmr_args_get(c, a, "html")->str;
+    if (html && mkdir(html, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "dmr check: cannot create %s: %s\n", html,
+                strerror(errno));
+        return 2;
+    }
     size_t nvalid = 0, nbad = 0, nerr = 0;
     double t0 = s_now();
     for (size_t i = 0; i < nfiles; i++) {
@@ -656,6 +692,8 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
             nvalid++;
         else
             nbad++;
+        if (html && dmr_elle_found(r))
+            s_write_txn_html(r, html, files, i, o.max_witnesses);
         if (json) {
             dmr_elle_print_json(r, stdout);
             putchar('\n');
@@ -673,6 +711,47 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
     return nerr ? 2 : nbad ? 1 : 0;
 }
 
+/* Writes DIR/NAME.html plotting the staleness of files[i]'s reads
+ * (NAME-2.html, ... for a name an earlier file already has). */
+static void s_write_stale_html(const dmr_input_file_t *files, size_t i,
+                               const char *format, const char *dir)
+{
+    char err[512];
+    dmr_history_t *h = NULL;
+    dmr_stale_result_t *sr = dmr_calloc(1, sizeof *sr);
+    if (dmr_history_load(files[i].name, format, &h, err, sizeof err) ||
+        dmr_stale_compute(h, sr, err, sizeof err)) {
+        fprintf(stderr, "dmr check: --html: %s\n", err);
+        dmr_history_destroy(&h);
+        free(sr);
+        return;
+    }
+    const char *base = strrchr(files[i].name, '/');
+    base = base ? base + 1 : files[i].name;
+    int same = 0;
+    for (size_t k = 0; k < i; k++) {
+        const char *b2 = strrchr(files[k].name, '/');
+        same += !strcmp(b2 ? b2 + 1 : files[k].name, base);
+    }
+    char *path = same ? dmr_sprintf("%s/%s-%d.html", dir, base, same + 1)
+                      : dmr_sprintf("%s/%s.html", dir, base);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "dmr check: cannot write %s: %s\n", path,
+                strerror(errno));
+    } else {
+        dmr_stale_print_html(files[i].name, sr, f);
+        if (fclose(f) != 0)
+            fprintf(stderr, "dmr check: writing %s: %s\n", path,
+                    strerror(errno));
+        else
+            fprintf(stderr, "dmr check: wrote %s\n", path);
+    }
+    free(path);
+    free(sr);
+    dmr_history_destroy(&h);
+}
+
 /* dmr check --model session|staleness: session guarantees (check/
  * session.h) or read staleness (check/stale.h) of each file, in this
  * process. Exit 0 all hold (staleness: read), 1 some violate a session
@@ -683,6 +762,12 @@ static int s_check_other(const dmr_cmd_t *c, const dmr_args_t *a, int session,
     const char *format = dmr_args_get(c, a, "format")->str;
     int json = (int)dmr_args_get(c, a, "json")->num;
     size_t maxw = (size_t)dmr_args_get(c, a, "max-witnesses")->num;
+    const char *html = session ? NULL : dmr_args_get(c, a, "html")->str;
+    if (html && mkdir(html, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "dmr check: cannot create %s: %s\n", html,
+                strerror(errno));
+        return 2;
+    }
     size_t nvalid = 0, nbad = 0, nerr = 0;
     double t0 = s_now();
     for (size_t i = 0; i < nfiles; i++) {
@@ -712,6 +797,8 @@ static int s_check_other(const dmr_cmd_t *c, const dmr_args_t *a, int session,
             nbad++;
         } else {
             nvalid++;
+            if (html)
+                s_write_stale_html(files, i, format, html);
         }
     }
     if (!json && session)

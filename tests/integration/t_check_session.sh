@@ -54,6 +54,10 @@ says "staleness of 3 reads"
 says "fresh: 1 (33.3%)"
 says "k-staleness (versions behind): max 1, p50 1"
 says "t-staleness (time units): max 100, p50 60"
+# --html plots the histograms.
+run 0 "$DMR" check --model staleness --html pages reg.edn
+grep -q "<svg " pages/reg.edn.html || fail "no staleness plot"
+grep -q "versions behind 1-1: 2 reads" pages/reg.edn.html || fail "the plot lacks k=1: 2 reads"
 # Without the third read, session guarantees hold.
 head -n 8 reg.edn > reg8.edn
 run 0 "$DMR" check --model session reg8.edn

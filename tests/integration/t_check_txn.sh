@@ -109,6 +109,16 @@ done
 run 1 "$DMR" check --local --model list-append si-skew.edn
 says "G2-item"
 never '^  anomalies:.*(G0|G1|G-single)'
+# --html draws each witness cycle; a valid file gets no page.
+run 1 "$DMR" check --local --model list-append --max-witnesses 3 --html pages \
+    si-skew.edn ss-list-append-1.edn
+[ -f pages/si-skew.edn.html ] || fail "no page for si-skew.edn"
+[ ! -e pages/ss-list-append-1.edn.html ] || fail "a page for a valid history"
+grep -q "<h2>G2-item (" pages/si-skew.edn.html || fail "the page has no G2-item"
+n=$(grep -c "<svg " pages/si-skew.edn.html)
+[ "$n" -ge 1 ] && [ "$n" -le 15 ] || fail "$n witness graphs, want 1 to 3 a type"
+grep -q "rw [0-9]*</text>" pages/si-skew.edn.html || fail "no rw edge labelled with its key"
+grep -q "T1 &lt; T2, because" pages/si-skew.edn.html || fail "reasons are not escaped"
 
 # --- bad input: FILE:LINE, exit 2, in both formats
 printf '%s\n' \
