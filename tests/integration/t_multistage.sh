@@ -48,6 +48,37 @@ grep -q '_stage' ls.txt && fail "_stage-0 left: $(cat ls.txt)"
 for p in 0 1 2; do "$DMR" fs cat "dmr:/out/part-0000$p"; done > got2
 same got2 want "topwords, dmr:/ -> dmr:/"
 
+# --- the master killed with SIGKILL in stage 1, then in stage 2: it
+# resumes from its journal, the next stage is submitted once, and the
+# waiting dmr submit follows it to the end.
+njobs() { "$DMR" jobs 2>/dev/null | awk 'NR > 1' | wc -l; }
+maps_at_least() {
+    "$DMR" status "$1" 2>/dev/null |
+        awk -v n="$2" '$1 == "maps" {split($2, a, "/"); ok = a[1] >= n} END {exit !ok}'
+}
+job_exists() { "$DMR" status "$1" > /dev/null 2>&1; }
+for when in 1 2; do
+    base=$(njobs)
+    "$DMR" submit topwords -i in -o out-m$when -R 2 -D split_mb=1 \
+        > submit-m$when.log 2>&1 &
+    sp=$!
+    if [ $when = 1 ]; then
+        wait_until 60 maps_at_least $((base + 1)) 2 || fail "stage 1 made no progress"
+    else
+        wait_until 60 job_exists $((base + 2)) || fail "stage 2 never started"
+    fi
+    "$DMR" cluster kill master --state .dmr > /dev/null || fail "kill master"
+    sleep 0.3
+    "$DMR" cluster start master --state .dmr > /dev/null || fail "restart master"
+    wait $sp || { cat submit-m$when.log >&2; fail "topwords did not survive a master restart in stage $when"; }
+    cat out-m$when/part-00000 out-m$when/part-00001 > got-m$when
+    same got-m$when want "topwords across a master restart in stage $when"
+    [ "$(njobs)" -eq $((base + 2)) ] ||
+        { "$DMR" jobs >&2; fail "restart in stage $when: not exactly 2 jobs for 2 stages"; }
+    [ ! -e out-m$when/_stage-0 ] || fail "out-m$when/_stage-0 left behind"
+    echo "topwords survived a master restart in stage $when"
+done
+
 # --- a stage that fails is reported as the job's failure
 "$DMR" submit topwords -i in -o out3 -R 1 -D reduces.1=0 > submit3.log 2>&1 &&
     fail "-D reduces.1=0 was accepted"
