@@ -16,6 +16,8 @@
 #include <time.h>
 
 #include "check/elle.h"
+#include "check/html.h"
+#include "check/json.h"
 #include "common/alloc.h"
 #include "common/error.h"
 
@@ -1782,30 +1784,9 @@ void dmr_elle_print_text(const dmr_elle_result_t *r, size_t max_shown,
 
 static void s_json_str(const char *s, FILE *out)
 {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
+    dmr_json_str(s, out);
 }
 
-/* Runs f into a memory stream and writes what it wrote as a JSON string. */
-#define JSON_TEXT(out, stmt)                                                   \
-    do {                                                                       \
-        char *buf_ = NULL;                                                     \
-        size_t len_ = 0;                                                       \
-        FILE *mf = open_memstream(&buf_, &len_);                               \
-        stmt;                                                                  \
-        fclose(mf);                                                            \
-        s_json_str(buf_ ? buf_ : "", out);                                     \
-        free(buf_);                                                            \
-    } while (0)
 
 void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
 {
@@ -1851,7 +1832,7 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
                     fputs("null", out); /* the history gave none */
                 fprintf(out, ",\"index\":%" PRId64 ",\"type\":\"%s\",\"value\":",
                         tx->index, s_status_name(tx->status));
-                JSON_TEXT(out, dmr_txn_print_value(h, ts[k], 400, mf));
+                DMR_JSON_TEXT(out, dmr_txn_print_value(h, ts[k], 400, mf));
                 fputc('}', out);
             }
             fputc(']', out);
@@ -1875,13 +1856,13 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
                                    out);
                     }
                     fprintf(out, ",\"explanation\":");
-                    JSON_TEXT(out, s_explain(h, e, x, y, mf));
+                    DMR_JSON_TEXT(out, s_explain(h, e, x, y, mf));
                     fputc('}', out);
                 }
                 fputc(']', out);
             } else {
                 fprintf(out, ",\"explanation\":");
-                JSON_TEXT(out, s_describe(h, an, ts, nt, mf));
+                DMR_JSON_TEXT(out, s_describe(h, an, ts, nt, mf));
             }
             fputc('}', out);
         }
@@ -1909,16 +1890,7 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
 
 static void s_html_str(const char *s, FILE *out)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
+    dmr_html_esc(out, s);
 }
 
 /* Runs stmt into a memory stream mf and writes what it wrote, escaped. */

@@ -100,9 +100,14 @@ static void s_esc_n(FILE *out, const char *s, size_t n)
     }
 }
 
-static void s_esc(FILE *out, const char *s)
+void dmr_html_esc(FILE *out, const char *s)
 {
     s_esc_n(out, s, strlen(s));
+}
+
+static void s_esc(FILE *out, const char *s)
+{
+    dmr_html_esc(out, s);
 }
 
 /* A string field of a result object, or "" if absent. */

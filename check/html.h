@@ -21,4 +21,9 @@
 void dmr_check_html(const dmr_history_t *h, const dmr_val_t *const *parts,
                     size_t nparts, FILE *out);
 
+/* Writes s escaped for HTML text and attribute values (control
+ * characters but tab and newline become U+FFFD): for the other pages of
+ * dmr check (elle.c, stale.c). */
+void dmr_html_esc(FILE *out, const char *s);
+
 #endif

@@ -293,3 +293,18 @@ int dmr_json_read(dmr_arena_t *a, const char *buf, size_t len, size_t *pos,
         *out = v;
     return rc;
 }
+
+void dmr_json_str(const char *s, FILE *out)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(out, "\\u%04x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}

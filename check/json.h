@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "check/value.h"
 
@@ -36,5 +38,22 @@
  * Never blocks; does not need buf to be NUL-terminated. */
 int dmr_json_read(dmr_arena_t *a, const char *buf, size_t len, size_t *pos,
                   uint32_t *line, dmr_val_t **out, char *err, size_t errlen);
+
+/* Writes the NUL-terminated s as a JSON string, quoted and escaped. */
+void dmr_json_str(const char *s, FILE *out);
+
+/* Runs stmt, which writes to the memory stream mf, then writes what it
+ * wrote to out as one JSON string: sentences built by fprintf become
+ * JSON values. */
+#define DMR_JSON_TEXT(out, stmt)                                               \
+    do {                                                                       \
+        char *buf_ = NULL;                                                     \
+        size_t len_ = 0;                                                       \
+        FILE *mf = open_memstream(&buf_, &len_);                               \
+        stmt;                                                                  \
+        fclose(mf);                                                            \
+        dmr_json_str(buf_ ? buf_ : "", out);                                   \
+        free(buf_);                                                            \
+    } while (0)
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "check/json.h"
 #include "check/session.h"
 #include "common/alloc.h"
 #include "common/error.h"
@@ -1464,31 +1465,9 @@ static void s_explain(const dmr_session_kv_t *c, const s_wit_t *w, FILE *out)
 
 static void s_json_str(const char *s, FILE *out)
 {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
+    dmr_json_str(s, out);
 }
 
-/* Runs stmt into a memory stream mf and writes what it wrote as a JSON
- * string. */
-#define JSON_TEXT(out, stmt)                                                   \
-    do {                                                                       \
-        char *buf_ = NULL;                                                     \
-        size_t len_ = 0;                                                       \
-        FILE *mf = open_memstream(&buf_, &len_);                               \
-        stmt;                                                                  \
-        fclose(mf);                                                            \
-        s_json_str(buf_ ? buf_ : "", out);                                     \
-        free(buf_);                                                            \
-    } while (0)
 
 static void s_json_acc(const dmr_session_kv_t *c, uint32_t ai, FILE *out)
 {
@@ -1516,7 +1495,7 @@ static void s_json_acc(const dmr_session_kv_t *c, uint32_t ai, FILE *out)
     s_json_str(f, out);
     fprintf(out, ",\"role\":\"%s\",\"value\":",
             a->role == DMR_SESSION_READ ? "read" : "write");
-    JSON_TEXT(out, s_print_acc(c, a, mf));
+    DMR_JSON_TEXT(out, s_print_acc(c, a, mf));
     fputc('}', out);
 }
 
@@ -1580,7 +1559,7 @@ static void s_print_json(const dmr_session_kv_t *c, const char *name,
                 }
             }
             fputs("],\"explanation\":", out);
-            JSON_TEXT(out, s_explain(c, w, mf));
+            DMR_JSON_TEXT(out, s_explain(c, w, mf));
             fputc('}', out);
         }
         fputc(']', out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check/session.h"
+#include "check/html.h"
 #include "check/stale.h"
 #include "common/alloc.h"
 #include "common/error.h"
@@ -297,16 +298,7 @@ int dmr_stale_report(const char *path, const char *format, int json, FILE *out,
 
 static void s_html_esc(const char *s, FILE *out)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
+    dmr_html_esc(out, s);
 }
 
 /* One histogram as an SVG bar chart, one bar a bucket, heights on a log

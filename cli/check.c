@@ -601,11 +601,10 @@ static int s_name_bits(const char *opt, const char *list,
     return rc;
 }
 
-/* Writes DIR/NAME.html for files[i], whose result r found anomalies;
- * NAME-2.html, ... for a name an earlier file already has. */
-static void s_write_txn_html(const dmr_elle_result_t *r, const char *dir,
-                             const dmr_input_file_t *files, size_t i,
-                             size_t max_shown)
+/* Opens DIR/NAME.html for the page of files[i] (NAME-2.html, ... for a
+ * name an earlier file already has); NULL, said, if it cannot. */
+static FILE *s_page_open(const char *dir, const dmr_input_file_t *files,
+                         size_t i, char **path)
 {
     const char *base = strrchr(files[i].name, '/');
     base = base ? base + 1 : files[i].name;
@@ -614,21 +613,49 @@ static void s_write_txn_html(const dmr_elle_result_t *r, const char *dir,
         const char *b2 = strrchr(files[k].name, '/');
         same += !strcmp(b2 ? b2 + 1 : files[k].name, base);
     }
-    char *path = same ? dmr_sprintf("%s/%s-%d.html", dir, base, same + 1)
-                      : dmr_sprintf("%s/%s.html", dir, base);
-    FILE *f = fopen(path, "w");
+    *path = same ? dmr_sprintf("%s/%s-%d.html", dir, base, same + 1)
+                 : dmr_sprintf("%s/%s.html", dir, base);
+    FILE *f = fopen(*path, "w");
     if (!f) {
-        fprintf(stderr, "dmr check: cannot write %s: %s\n", path,
+        fprintf(stderr, "dmr check: cannot write %s: %s\n", *path,
                 strerror(errno));
-    } else {
-        dmr_elle_print_html(r, max_shown, f);
-        if (fclose(f) != 0)
-            fprintf(stderr, "dmr check: writing %s: %s\n", path,
-                    strerror(errno));
-        else
-            fprintf(stderr, "dmr check: wrote %s\n", path);
+        free(*path);
     }
+    return f;
+}
+
+static void s_page_close(FILE *f, char *path)
+{
+    if (fclose(f) != 0)
+        fprintf(stderr, "dmr check: writing %s: %s\n", path, strerror(errno));
+    else
+        fprintf(stderr, "dmr check: wrote %s\n", path);
     free(path);
+}
+
+/* A file that could not be checked, as a JSON line. */
+static void s_json_error(const char *name, const char *err)
+{
+    dmr_val_t n = {.type = DMR_V_STR, .u.str = {name, strlen(name)}};
+    dmr_val_t why = {.type = DMR_V_STR, .u.str = {err, strlen(err)}};
+    printf("{\"file\":");
+    dmr_val_print_json(&n, stdout);
+    printf(",\"valid\":\"error\",\"error\":");
+    dmr_val_print_json(&why, stdout);
+    printf("}\n");
+}
+
+/* Writes the page of files[i], whose result r found anomalies. */
+static void s_write_txn_html(const dmr_elle_result_t *r, const char *dir,
+                             const dmr_input_file_t *files, size_t i,
+                             size_t max_shown)
+{
+    char *path;
+    FILE *f = s_page_open(dir, files, i, &path);
+    if (f) {
+        dmr_elle_print_html(r, max_shown, f);
+        s_page_close(f, path);
+    }
 }
 
 /* dmr check --model list-append|rw-register: Elle's analysis of each file
@@ -673,16 +700,7 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
             dmr_elle_check(h, &o, &r, err, sizeof err)) {
             fprintf(stderr, "dmr check: %s\n", err);
             if (json) {
-                dmr_val_t name = {.type = DMR_V_STR,
-                                  .u.str = {files[i].name,
-                                            strlen(files[i].name)}};
-                dmr_val_t why = {.type = DMR_V_STR,
-                                 .u.str = {err, strlen(err)}};
-                printf("{\"file\":");
-                dmr_val_print_json(&name, stdout);
-                printf(",\"valid\":\"error\",\"error\":");
-                dmr_val_print_json(&why, stdout);
-                printf("}\n");
+                s_json_error(files[i].name, err);
             }
             nerr++;
             dmr_txn_hist_destroy(&h);
@@ -711,8 +729,7 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
     return nerr ? 2 : nbad ? 1 : 0;
 }
 
-/* Writes DIR/NAME.html plotting the staleness of files[i]'s reads
- * (NAME-2.html, ... for a name an earlier file already has). */
+/* Writes the page plotting the staleness of files[i]'s reads. */
 static void s_write_stale_html(const dmr_input_file_t *files, size_t i,
                                const char *format, const char *dir)
 {
@@ -722,32 +739,14 @@ static void s_write_stale_html(const dmr_input_file_t *files, size_t i,
     if (dmr_history_load(files[i].name, format, &h, err, sizeof err) ||
         dmr_stale_compute(h, sr, err, sizeof err)) {
         fprintf(stderr, "dmr check: --html: %s\n", err);
-        dmr_history_destroy(&h);
-        free(sr);
-        return;
-    }
-    const char *base = strrchr(files[i].name, '/');
-    base = base ? base + 1 : files[i].name;
-    int same = 0;
-    for (size_t k = 0; k < i; k++) {
-        const char *b2 = strrchr(files[k].name, '/');
-        same += !strcmp(b2 ? b2 + 1 : files[k].name, base);
-    }
-    char *path = same ? dmr_sprintf("%s/%s-%d.html", dir, base, same + 1)
-                      : dmr_sprintf("%s/%s.html", dir, base);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "dmr check: cannot write %s: %s\n", path,
-                strerror(errno));
     } else {
-        dmr_stale_print_html(files[i].name, sr, f);
-        if (fclose(f) != 0)
-            fprintf(stderr, "dmr check: writing %s: %s\n", path,
-                    strerror(errno));
-        else
-            fprintf(stderr, "dmr check: wrote %s\n", path);
+        char *path;
+        FILE *f = s_page_open(dir, files, i, &path);
+        if (f) {
+            dmr_stale_print_html(files[i].name, sr, f);
+            s_page_close(f, path);
+        }
     }
-    free(path);
     free(sr);
     dmr_history_destroy(&h);
 }
@@ -779,16 +778,7 @@ static int s_check_other(const dmr_cmd_t *c, const dmr_args_t *a, int session,
         if (rc == 2) {
             fprintf(stderr, "dmr check: %s\n", err);
             if (json) {
-                dmr_val_t name = {.type = DMR_V_STR,
-                                  .u.str = {files[i].name,
-                                            strlen(files[i].name)}};
-                dmr_val_t why = {.type = DMR_V_STR,
-                                 .u.str = {err, strlen(err)}};
-                printf("{\"file\":");
-                dmr_val_print_json(&name, stdout);
-                printf(",\"valid\":\"error\",\"error\":");
-                dmr_val_print_json(&why, stdout);
-                printf("}\n");
+                s_json_error(files[i].name, err);
             } else {
                 printf("%s: error: %s\n", files[i].name, err);
             }
