@@ -94,10 +94,15 @@ $(LIBDIR)/%.so: jobs/%.c jobs/dmr_job.h
 
 # The analysis jobs carry dmr's check/ layer inside the object (hidden
 # symbols), so they need nothing from the binary that loads them.
-$(LIBDIR)/lincheck.so: jobs/lincheck.c jobs/dmr_job.h $(CHECK_SRC) common/alloc.c common/error.c
+$(LIBDIR)/lincheck.so: jobs/lincheck.c jobs/dmr_job.h $(CHECK_SRC) common/alloc.c common/error.c common/buf.c
 	@mkdir -p $(dir $@)
 	@mkdir -p $(OBJ)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC -shared -fvisibility=hidden -o $@ jobs/lincheck.c $(CHECK_SRC) common/alloc.c common/error.c $(SANFLAGS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC -shared -fvisibility=hidden -o $@ jobs/lincheck.c $(CHECK_SRC) common/alloc.c common/error.c common/buf.c $(SANFLAGS)
+
+$(LIBDIR)/txncheck.so: jobs/txncheck.c jobs/dmr_job.h $(CHECK_SRC) common/alloc.c common/error.c common/buf.c
+	@mkdir -p $(dir $@)
+	@mkdir -p $(OBJ)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC -shared -fvisibility=hidden -o $@ jobs/txncheck.c $(CHECK_SRC) common/alloc.c common/error.c common/buf.c $(SANFLAGS)
 
 $(TESTDIR)/jobs/%.so: tests/jobs/%.c jobs/dmr_job.h
 	@mkdir -p $(dir $@)

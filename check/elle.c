@@ -19,6 +19,7 @@
 #include "check/html.h"
 #include "check/json.h"
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/error.h"
 
 /* ------------------------------------------------------------ the lattice */
@@ -279,6 +280,11 @@ struct dmr_elle_result {
     uint32_t *eoff; /* edges from txn t: e[eoff[t] .. eoff[t + 1]) */
     size_t nscc, sccmax;
     double us;
+    double t0;
+    /* set by dmr_elle_set_summary: the whole history's figures, when h
+     * holds only the transactions the anomalies name */
+    int has_sum;
+    size_t sum_txn, sum_ok, sum_fail, sum_info, sum_edges;
 };
 
 static void s_add(dmr_elle_result_t *r, const s_anom_t *a)
@@ -1079,9 +1085,8 @@ static void s_graph(dmr_elle_result_t *r, size_t ntxn)
         r->eoff[t + 1] += r->eoff[t];
 }
 
-/* Tarjan's strongly connected components, without recursion. comp[t] is
- * t's component; returns the number of components. */
-static size_t s_tarjan(const dmr_elle_result_t *r, size_t n, uint32_t *comp)
+size_t dmr_elle_tarjan(size_t n, const uint32_t *off, const uint32_t *adj,
+                       uint32_t *comp)
 {
     uint32_t *idx = dmr_malloc((n + 1) * sizeof *idx);
     uint32_t *low = dmr_malloc((n + 1) * sizeof *low);
@@ -1098,20 +1103,20 @@ static size_t s_tarjan(const dmr_elle_result_t *r, size_t n, uint32_t *comp)
             continue;
         size_t nc = 0;
         cs[nc] = (uint32_t)root;
-        ce[nc++] = r->eoff[root];
+        ce[nc++] = off[root];
         idx[root] = low[root] = next++;
         stk[ns++] = (uint32_t)root;
         on[root] = 1;
         while (nc) {
             uint32_t v = cs[nc - 1];
-            if (ce[nc - 1] < r->eoff[v + 1]) {
-                uint32_t w = r->e[ce[nc - 1]++].to;
+            if (ce[nc - 1] < off[v + 1]) {
+                uint32_t w = adj[ce[nc - 1]++];
                 if (idx[w] == UINT32_MAX) {
                     idx[w] = low[w] = next++;
                     stk[ns++] = w;
                     on[w] = 1;
                     cs[nc] = w;
-                    ce[nc++] = r->eoff[w];
+                    ce[nc++] = off[w];
                 } else if (on[w] && idx[w] < low[v]) {
                     low[v] = idx[w];
                 }
@@ -1344,7 +1349,11 @@ static void s_cycles(dmr_elle_result_t *r, const dmr_txn_hist_t *h)
 {
     size_t n = h->ntxn;
     uint32_t *comp = dmr_malloc((n + 1) * sizeof *comp);
-    size_t ncomp = s_tarjan(r, n, comp);
+    uint32_t *adj = dmr_malloc((r->ne + 1) * sizeof *adj);
+    for (size_t i = 0; i < r->ne; i++)
+        adj[i] = r->e[i].to;
+    size_t ncomp = dmr_elle_tarjan(n, r->eoff, adj, comp);
+    free(adj);
     /* members of each component, by counting sort */
     uint32_t *coff = dmr_calloc(ncomp + 2, sizeof *coff);
     for (size_t t = 0; t < n; t++)
@@ -1424,12 +1433,12 @@ static double s_now_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-int dmr_elle_check(const dmr_txn_hist_t *h, const dmr_elle_opts_t *o,
-                   dmr_elle_result_t **out, char *err, size_t errlen)
+dmr_elle_result_t *dmr_elle_new(const dmr_txn_hist_t *h,
+                                const dmr_elle_opts_t *o)
 {
     s_lattice();
-    double t0 = s_now_us();
     dmr_elle_result_t *r = dmr_calloc(1, sizeof *r);
+    r->t0 = s_now_us();
     r->h = h;
     r->o = *o;
     if (!r->o.models && !r->o.anomalies)
@@ -1450,6 +1459,22 @@ int dmr_elle_check(const dmr_txn_hist_t *h, const dmr_elle_opts_t *o,
         r->o.process = 1;
     if (r->forbidden & ra)
         r->o.realtime = 1;
+    return r;
+}
+
+int dmr_elle_wants_process(const dmr_elle_result_t *r)
+{
+    return r->o.process;
+}
+
+int dmr_elle_wants_realtime(const dmr_elle_result_t *r)
+{
+    return r->o.realtime;
+}
+
+int dmr_elle_infer(dmr_elle_result_t *r, char *err, size_t errlen)
+{
+    const dmr_txn_hist_t *h = r->h;
     /* mops by key: a stable counting sort */
     uint32_t *koff = dmr_calloc(h->nkey + 2, sizeof *koff);
     uint32_t *g = dmr_malloc((h->nmop + 1) * sizeof *g);
@@ -1476,16 +1501,32 @@ int dmr_elle_check(const dmr_txn_hist_t *h, const dmr_elle_opts_t *o,
     free(c.unseen);
     free(koff);
     free(g);
-    if (rc) {
-        dmr_elle_result_destroy(&r);
-        return rc;
-    }
+    return rc;
+}
+
+void dmr_elle_order(dmr_elle_result_t *r)
+{
     if (r->o.process)
-        s_process_edges(r, h);
+        s_process_edges(r, r->h);
     if (r->o.realtime)
-        s_realtime_edges(r, h);
-    s_graph(r, h->ntxn);
-    s_cycles(r, h);
+        s_realtime_edges(r, r->h);
+}
+
+void dmr_elle_add_edge(dmr_elle_result_t *r, uint32_t from, uint32_t to,
+                       dmr_elle_kind_t kind, uint32_t key, dmr_txn_elem_t v1,
+                       dmr_txn_elem_t v2)
+{
+    s_edge(r, from, to, (int)kind, key, v1, v2);
+}
+
+void dmr_elle_cycles(dmr_elle_result_t *r)
+{
+    s_graph(r, r->h->ntxn);
+    s_cycles(r, r->h);
+}
+
+void dmr_elle_finish(dmr_elle_result_t *r)
+{
     /* only what the models forbid or the caller asked for is reported */
     uint64_t kept = 0;
     size_t u = 0;
@@ -1504,9 +1545,404 @@ int dmr_elle_check(const dmr_txn_hist_t *h, const dmr_elle_opts_t *o,
         else
             r->count[a] = 0;
     r->found = kept;
-    r->us = s_now_us() - t0;
+    r->us = s_now_us() - r->t0;
+}
+
+int dmr_elle_check(const dmr_txn_hist_t *h, const dmr_elle_opts_t *o,
+                   dmr_elle_result_t **out, char *err, size_t errlen)
+{
+    dmr_elle_result_t *r = dmr_elle_new(h, o);
+    int rc = dmr_elle_infer(r, err, errlen);
+    if (rc) {
+        dmr_elle_result_destroy(&r);
+        return rc;
+    }
+    dmr_elle_order(r);
+    dmr_elle_cycles(r);
+    dmr_elle_finish(r);
     *out = r;
     return 0;
+}
+
+/* ---------------------------------------------------------------- wire */
+
+size_t dmr_elle_nedges(const dmr_elle_result_t *r)
+{
+    return r->ne;
+}
+
+void dmr_elle_edge_ends(const dmr_elle_result_t *r, size_t i, uint32_t *from,
+                        uint32_t *to)
+{
+    *from = r->e[i].from;
+    *to = r->e[i].to;
+}
+
+static void s_wire_u64(dmr_buf_t *b, uint64_t v)
+{
+    char nb[24];
+    int n = snprintf(nb, sizeof nb, "%" PRIu64, v);
+    dmr_buf_append(b, nb, (size_t)n);
+}
+
+static void s_wire_txn(dmr_buf_t *b, const uint64_t *gid, uint32_t t)
+{
+    if (t == UINT32_MAX)
+        dmr_buf_putc(b, '~');
+    else
+        s_wire_u64(b, gid ? gid[t] : t);
+}
+
+static void s_wire_key(dmr_buf_t *b, const dmr_txn_hist_t *h, uint32_t k)
+{
+    if (k == UINT32_MAX) {
+        dmr_buf_putc(b, '~');
+        return;
+    }
+    const char *t = dmr_txn_key_text(h, k);
+    dmr_txn_wire_text(b, t, strlen(t));
+}
+
+static void s_wire_edge(dmr_buf_t *b, const dmr_txn_hist_t *h,
+                        const uint64_t *gid, const s_edge_t *e)
+{
+    s_wire_txn(b, gid, e->from);
+    dmr_buf_putc(b, ' ');
+    s_wire_txn(b, gid, e->to);
+    dmr_buf_printf(b, " %d ", e->kind);
+    s_wire_key(b, h, e->key);
+    dmr_buf_putc(b, ' ');
+    dmr_txn_wire_elem(b, h, e->v1);
+    dmr_buf_putc(b, ' ');
+    dmr_txn_wire_elem(b, h, e->v2);
+}
+
+void dmr_elle_wire_edge(const dmr_elle_result_t *r, size_t i,
+                        const uint64_t *gid, dmr_buf_t *b)
+{
+    s_wire_edge(b, r->h, gid, &r->e[i]);
+}
+
+static void s_wire_anom(dmr_buf_t *b, const dmr_txn_hist_t *h,
+                        const uint64_t *gid, const s_anom_t *a)
+{
+    dmr_buf_printf(b, "%s ", s_anoms[a->type]);
+    s_wire_key(b, h, a->key);
+    for (int i = 0; i < 2; i++) {
+        dmr_buf_putc(b, ' ');
+        s_wire_txn(b, gid, a->t[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        dmr_buf_putc(b, ' ');
+        if (a->m[i] == UINT32_MAX) {
+            dmr_buf_putc(b, '~');
+        } else {
+            const dmr_mop_t *m = &h->mops[a->m[i]];
+            s_wire_txn(b, gid, m->txn);
+            dmr_buf_printf(b, ":%u", (unsigned)m->idx);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        dmr_buf_putc(b, ' ');
+        dmr_txn_wire_elem(b, h, a->v[i]);
+    }
+    dmr_buf_printf(b, " %u %d", a->ncyc, a->cyc != NULL);
+    for (uint32_t i = 0; a->cyc && i < a->ncyc; i++) {
+        dmr_buf_putc(b, ' ');
+        s_wire_edge(b, h, gid, &a->cyc[i]);
+    }
+    uint32_t nv = a->vals ? a->ncyc + 1 : 0;
+    dmr_buf_printf(b, " %u", nv);
+    for (uint32_t i = 0; i < nv; i++) {
+        dmr_buf_putc(b, ' ');
+        dmr_txn_wire_elem(b, h, a->vals[i]);
+    }
+}
+
+void dmr_elle_wire_anomalies(const dmr_elle_result_t *r, const uint64_t *gid,
+                             size_t cap, size_t *shown, dmr_elle_put_fn put,
+                             void *arg)
+{
+    dmr_buf_t b = DMR_BUF_INIT;
+    size_t sent[A_N] = {0};
+    for (size_t i = 0; i < r->nan; i++) {
+        const s_anom_t *a = &r->an[i];
+        if (shown[a->type] >= cap)
+            continue;
+        shown[a->type]++;
+        sent[a->type]++;
+        dmr_buf_clear(&b);
+        s_wire_anom(&b, r->h, gid, a);
+        put(arg, 'a', b.data, b.len);
+    }
+    /* the rest of each type, as a count */
+    for (size_t t = 0; t < A_N; t++) {
+        if (r->count[t] <= sent[t])
+            continue;
+        dmr_buf_clear(&b);
+        dmr_buf_printf(&b, "%s %zu", s_anoms[t], r->count[t] - sent[t]);
+        put(arg, 'c', b.data, b.len);
+    }
+    dmr_buf_free(&b);
+}
+
+/* Readers. A token list, and the next token as each kind. */
+typedef struct {
+    dmr_txn_tok_t tk;
+    dmr_txn_hist_t *h;
+    dmr_elle_lookup_fn look;
+    void *arg;
+    int bad;
+} s_rd_t;
+
+static int s_rd_tok(s_rd_t *R, const char **s, size_t *n)
+{
+    if (!R->bad && dmr_txn_tok(&R->tk, s, n))
+        return 1;
+    R->bad = 1;
+    *s = "";
+    *n = 0;
+    return 0;
+}
+
+static uint32_t s_rd_txn(s_rd_t *R)
+{
+    const char *s;
+    size_t n;
+    uint64_t g;
+    uint32_t t;
+    if (!s_rd_tok(R, &s, &n))
+        return UINT32_MAX;
+    if (n == 1 && *s == '~')
+        return UINT32_MAX;
+    if (dmr_txn_tok_u64(s, n, &g) || R->look(R->arg, g, &t) ||
+        t >= R->h->ntxn) {
+        R->bad = 1;
+        return UINT32_MAX;
+    }
+    return t;
+}
+
+static uint32_t s_rd_key(s_rd_t *R)
+{
+    const char *s;
+    size_t n;
+    uint32_t k;
+    if (!s_rd_tok(R, &s, &n) || (n == 1 && *s == '~'))
+        return UINT32_MAX;
+    if (dmr_txn_tok_key(R->h, s, n, &k)) {
+        R->bad = 1;
+        return UINT32_MAX;
+    }
+    return k;
+}
+
+static dmr_txn_elem_t s_rd_elem(s_rd_t *R)
+{
+    const char *s;
+    size_t n;
+    dmr_txn_elem_t e;
+    if (!s_rd_tok(R, &s, &n) || dmr_txn_tok_elem(R->h, s, n, &e)) {
+        R->bad = 1;
+        return DMR_TXN_NIL;
+    }
+    return e;
+}
+
+static uint64_t s_rd_u64(s_rd_t *R, uint64_t max)
+{
+    const char *s;
+    size_t n;
+    uint64_t v;
+    if (!s_rd_tok(R, &s, &n) || dmr_txn_tok_u64(s, n, &v) || v > max) {
+        R->bad = 1;
+        return 0;
+    }
+    return v;
+}
+
+static s_edge_t s_rd_edge(s_rd_t *R)
+{
+    s_edge_t e;
+    e.from = s_rd_txn(R);
+    e.to = s_rd_txn(R);
+    e.kind = (uint8_t)s_rd_u64(R, DMR_ELLE_REALTIME);
+    e.key = s_rd_key(R);
+    e.v1 = s_rd_elem(R);
+    e.v2 = s_rd_elem(R);
+    if (e.from == UINT32_MAX || e.to == UINT32_MAX)
+        R->bad = 1;
+    return e;
+}
+
+int dmr_elle_wire_read_edge(dmr_elle_result_t *r, dmr_txn_hist_t *h,
+                            const char *rec, size_t len,
+                            dmr_elle_lookup_fn look, void *arg)
+{
+    s_rd_t R = {{rec, rec + len}, h, look, arg, 0};
+    s_edge_t e = s_rd_edge(&R);
+    const char *s;
+    size_t n;
+    if (R.bad || dmr_txn_tok(&R.tk, &s, &n))
+        return -1;
+    s_edge(r, e.from, e.to, e.kind, e.key, e.v1, e.v2);
+    return 0;
+}
+
+static int s_type_find(const char *s, size_t n)
+{
+    for (int t = 0; t < A_N; t++)
+        if (strlen(s_anoms[t]) == n && !memcmp(s_anoms[t], s, n))
+            return t;
+    return -1;
+}
+
+int dmr_elle_wire_read_anomaly(dmr_elle_result_t *r, dmr_txn_hist_t *h,
+                               const char *rec, size_t len,
+                               dmr_elle_lookup_fn look, void *arg)
+{
+    s_rd_t R = {{rec, rec + len}, h, look, arg, 0};
+    const char *s;
+    size_t n;
+    s_rd_tok(&R, &s, &n);
+    int type = s_type_find(s, n);
+    if (type < 0)
+        return -1;
+    s_anom_t a = s_anom(type, s_rd_key(&R));
+    for (int i = 0; i < 2; i++)
+        a.t[i] = s_rd_txn(&R);
+    for (int i = 0; i < 2; i++) {
+        s_rd_tok(&R, &s, &n);
+        if (n == 1 && *s == '~')
+            continue;
+        const char *colon = memchr(s, ':', n);
+        uint64_t g, idx;
+        uint32_t t;
+        if (!colon || dmr_txn_tok_u64(s, (size_t)(colon - s), &g) ||
+            dmr_txn_tok_u64(colon + 1, n - (size_t)(colon - s) - 1, &idx) ||
+            look(arg, g, &t) || t >= h->ntxn || idx >= h->txns[t].nmop) {
+            R.bad = 1;
+            continue;
+        }
+        a.m[i] = h->txns[t].mop + (uint32_t)idx;
+    }
+    for (int i = 0; i < 2; i++)
+        a.v[i] = s_rd_elem(&R);
+    a.ncyc = (uint32_t)s_rd_u64(&R, 1u << 20);
+    int hascyc = (int)s_rd_u64(&R, 1);
+    if (hascyc && !R.bad) {
+        a.cyc = dmr_malloc((a.ncyc + 1) * sizeof *a.cyc);
+        for (uint32_t i = 0; i < a.ncyc && !R.bad; i++)
+            a.cyc[i] = s_rd_edge(&R);
+    }
+    uint32_t nv = (uint32_t)s_rd_u64(&R, 1u << 20);
+    if (nv && !R.bad) {
+        if (nv != a.ncyc + 1)
+            R.bad = 1;
+        a.vals = dmr_malloc(nv * sizeof *a.vals);
+        for (uint32_t i = 0; i < nv && !R.bad; i++)
+            a.vals[i] = s_rd_elem(&R);
+    }
+    if (R.bad || dmr_txn_tok(&R.tk, &s, &n) || (hascyc && a.ncyc == 0)) {
+        free(a.cyc);
+        free(a.vals);
+        return -1;
+    }
+    s_add(r, &a);
+    return 0;
+}
+
+int dmr_elle_wire_read_count(dmr_elle_result_t *r, const char *rec,
+                             size_t len)
+{
+    dmr_txn_tok_t tk = {rec, rec + len};
+    const char *s, *c;
+    size_t n, cn;
+    uint64_t v;
+    if (!dmr_txn_tok(&tk, &s, &n) || !dmr_txn_tok(&tk, &c, &cn) ||
+        dmr_txn_tok_u64(c, cn, &v) || dmr_txn_tok(&tk, &c, &cn))
+        return -1;
+    int type = s_type_find(s, n);
+    if (type < 0)
+        return -1;
+    r->count[type] += (size_t)v;
+    if (v)
+        r->found |= (uint64_t)1 << type;
+    return 0;
+}
+
+/* Adds the transaction ids token s names (a plain id or "id:idx"). */
+static size_t s_ids_tok(const char *s, size_t n, uint64_t *ids, size_t k,
+                        size_t max)
+{
+    const char *colon = memchr(s, ':', n);
+    uint64_t g;
+    if (colon)
+        n = (size_t)(colon - s);
+    if (k < max && !dmr_txn_tok_u64(s, n, &g))
+        ids[k++] = g;
+    return k;
+}
+
+size_t dmr_elle_wire_txns(const char *rec, size_t len, uint64_t *ids,
+                          size_t max)
+{
+    dmr_txn_tok_t tk = {rec, rec + len};
+    const char *s;
+    size_t n, k = 0;
+    uint64_t ncyc = 0, has = 0;
+    /* TYPE KEY T0 T1 M0 M1 V0 V1 NCYC HASCYC edges(6 each) ... */
+    for (int i = 0; i < 10 && dmr_txn_tok(&tk, &s, &n); i++) {
+        if (i >= 2 && i <= 5)
+            k = s_ids_tok(s, n, ids, k, max);
+        if (i == 8 && dmr_txn_tok_u64(s, n, &ncyc))
+            return k;
+        if (i == 9 && dmr_txn_tok_u64(s, n, &has))
+            return k;
+    }
+    for (uint64_t e = 0; has && e < ncyc; e++)
+        for (int i = 0; i < 6 && dmr_txn_tok(&tk, &s, &n); i++)
+            if (i < 2)
+                k = s_ids_tok(s, n, ids, k, max);
+    return k;
+}
+
+void dmr_elle_set_summary(dmr_elle_result_t *r, const dmr_elle_summary_t *s)
+{
+    r->has_sum = 1;
+    r->sum_txn = s->txns;
+    r->sum_ok = s->ok;
+    r->sum_fail = s->fail;
+    r->sum_info = s->info;
+    r->sum_edges = s->edges;
+    r->nscc = s->sccs;
+    r->sccmax = s->largest_scc;
+    if (s->us > 0)
+        r->us = s->us;
+}
+
+void dmr_elle_summary(const dmr_elle_result_t *r, dmr_elle_summary_t *s)
+{
+    memset(s, 0, sizeof *s);
+    if (r->has_sum) {
+        s->txns = r->sum_txn;
+        s->ok = r->sum_ok;
+        s->fail = r->sum_fail;
+        s->info = r->sum_info;
+        s->edges = r->sum_edges;
+    } else {
+        const dmr_txn_hist_t *h = r->h;
+        s->txns = h->ntxn;
+        for (size_t t = 0; t < h->ntxn; t++) {
+            s->ok += h->txns[t].status == DMR_TXN_OK;
+            s->fail += h->txns[t].status == DMR_TXN_FAIL;
+            s->info += h->txns[t].status == DMR_TXN_INFO;
+        }
+        s->edges = r->ne;
+    }
+    s->sccs = r->nscc;
+    s->largest_scc = r->sccmax;
+    s->us = r->us;
 }
 
 /* ----------------------------------------------------------- reporting */
@@ -1704,12 +2140,8 @@ void dmr_elle_print_text(const dmr_elle_result_t *r, size_t max_shown,
                          FILE *out)
 {
     const dmr_txn_hist_t *h = r->h;
-    size_t nok = 0, nfail = 0, ninfo = 0;
-    for (size_t t = 0; t < h->ntxn; t++) {
-        nok += h->txns[t].status == DMR_TXN_OK;
-        nfail += h->txns[t].status == DMR_TXN_FAIL;
-        ninfo += h->txns[t].status == DMR_TXN_INFO;
-    }
+    dmr_elle_summary_t sum;
+    dmr_elle_summary(r, &sum);
     uint64_t imp = s_impossible(r->found), not_ = s_weakest(imp);
     if (dmr_elle_valid(r)) {
         fprintf(out, "%s: valid: ", h->name);
@@ -1719,7 +2151,8 @@ void dmr_elle_print_text(const dmr_elle_result_t *r, size_t max_shown,
         s_models_list(not_, out, 0);
     }
     fprintf(out, " (%s; %zu transactions: %zu ok, %zu failed, %zu info)\n",
-            dmr_txn_workload_name(h->workload), h->ntxn, nok, nfail, ninfo);
+            dmr_txn_workload_name(h->workload), sum.txns, sum.ok, sum.fail,
+            sum.info);
     if (imp & ~not_) {
         fprintf(out, "  also not: ");
         s_models_list(imp & ~not_, out, 0);
@@ -1792,6 +2225,8 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
 {
     const dmr_txn_hist_t *h = r->h;
     char vb[96];
+    dmr_elle_summary_t sum;
+    dmr_elle_summary(r, &sum);
     uint64_t imp = s_impossible(r->found), not_ = s_weakest(imp);
     fprintf(out, "{\"file\":");
     s_json_str(h->name, out);
@@ -1883,7 +2318,7 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out)
     fprintf(out,
             "],\"txns\":%zu,\"edges\":%zu,\"sccs\":%zu,\"largest_scc\":%zu,"
             "\"us\":%.0f}",
-            h->ntxn, r->ne, r->nscc, r->sccmax, r->us);
+            sum.txns, sum.edges, sum.sccs, sum.largest_scc, r->us);
 }
 
 /* ------------------------------------------------------------------ html */

@@ -111,4 +111,76 @@ void dmr_elle_print_json(const dmr_elle_result_t *r, FILE *out);
 void dmr_elle_print_html(const dmr_elle_result_t *r, size_t max_shown,
                          FILE *out);
 
+/* ------------------------------------------------------------ in pieces
+ *
+ * The cluster check (jobs/txncheck.c) runs the analysis as stages over
+ * parts of a history: dmr_elle_check is dmr_elle_new, then
+ * dmr_elle_infer (the per-key work), dmr_elle_order (process and
+ * real-time edges), dmr_elle_cycles (components and cycle search over
+ * the edges found or added) and dmr_elle_finish (keep what is reported).
+ * Between stages, edges and anomalies travel as wire records (see
+ * dmr_txn_wire_text), their transactions named by global ids. */
+dmr_elle_result_t *dmr_elle_new(const dmr_txn_hist_t *h,
+                                const dmr_elle_opts_t *o);
+/* Whether the models checked need process or real-time edges. */
+int dmr_elle_wants_process(const dmr_elle_result_t *r);
+int dmr_elle_wants_realtime(const dmr_elle_result_t *r);
+int dmr_elle_infer(dmr_elle_result_t *r, char *err, size_t errlen);
+void dmr_elle_order(dmr_elle_result_t *r);
+void dmr_elle_add_edge(dmr_elle_result_t *r, uint32_t from, uint32_t to,
+                       dmr_elle_kind_t kind, uint32_t key, dmr_txn_elem_t v1,
+                       dmr_txn_elem_t v2);
+void dmr_elle_cycles(dmr_elle_result_t *r);
+void dmr_elle_finish(dmr_elle_result_t *r);
+
+/* Tarjan's strongly connected components of a graph of n nodes whose
+ * edges from v are adj[off[v] .. off[v + 1]), without recursion. comp[v]
+ * is v's component; returns the number of components. */
+size_t dmr_elle_tarjan(size_t n, const uint32_t *off, const uint32_t *adj,
+                       uint32_t *comp);
+
+size_t dmr_elle_nedges(const dmr_elle_result_t *r);
+void dmr_elle_edge_ends(const dmr_elle_result_t *r, size_t i, uint32_t *from,
+                        uint32_t *to);
+/* Appends edge i as a record "FROM TO KIND KEY V1 V2"; gid maps r's
+ * transactions to global ids (NULL: their indices). */
+void dmr_elle_wire_edge(const dmr_elle_result_t *r, size_t i,
+                        const uint64_t *gid, dmr_buf_t *b);
+
+typedef void (*dmr_elle_put_fn)(void *arg, char what, const char *rec,
+                                size_t len);
+/* Hands each anomaly of r to put: 'a' records, whole, while shown[type]
+ * (the caller's counters, DMR_ELLE_NTYPES of them, kept across calls) is
+ * under cap, then 'c' records "TYPE N" counting the others. */
+void dmr_elle_wire_anomalies(const dmr_elle_result_t *r, const uint64_t *gid,
+                             size_t cap, size_t *shown, dmr_elle_put_fn put,
+                             void *arg);
+#define DMR_ELLE_NTYPES 64
+
+/* Maps a global id to a transaction of h: 0, or -1 if unknown. */
+typedef int (*dmr_elle_lookup_fn)(void *arg, uint64_t gid, uint32_t *t);
+/* Read records into r, interning keys and texts in h (r's history).
+ * Return 0, or -1 for a malformed record (nothing added). */
+int dmr_elle_wire_read_edge(dmr_elle_result_t *r, dmr_txn_hist_t *h,
+                            const char *rec, size_t len,
+                            dmr_elle_lookup_fn look, void *arg);
+int dmr_elle_wire_read_anomaly(dmr_elle_result_t *r, dmr_txn_hist_t *h,
+                               const char *rec, size_t len,
+                               dmr_elle_lookup_fn look, void *arg);
+int dmr_elle_wire_read_count(dmr_elle_result_t *r, const char *rec,
+                             size_t len);
+/* The global ids of the transactions an 'a' record names (with repeats),
+ * at most max of them; returns how many. */
+size_t dmr_elle_wire_txns(const char *rec, size_t len, uint64_t *ids,
+                          size_t max);
+
+/* The whole history's figures, for a result whose history holds only the
+ * transactions its anomalies name. */
+typedef struct {
+    size_t txns, ok, fail, info, edges, sccs, largest_scc;
+    double us; /* the time the analysis took, if not 0 */
+} dmr_elle_summary_t;
+void dmr_elle_set_summary(dmr_elle_result_t *r, const dmr_elle_summary_t *s);
+void dmr_elle_summary(const dmr_elle_result_t *r, dmr_elle_summary_t *s);
+
 #endif

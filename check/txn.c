@@ -120,7 +120,6 @@ typedef struct {
     char *err;
     size_t errlen;
     int edn;
-    size_t cap_txn, cap_mop, cap_elem;
     /* open transactions by process: open addressing, key process */
     int64_t *oproc;
     uint32_t *otxn; /* txn + 1; 0 empty slot; UINT32_MAX closed */
@@ -240,9 +239,9 @@ static int s_mops(s_parse_t *p, uint32_t t, const dmr_val_t *value,
             return s_fail(p, DMR_EINVAL, k->line,
                           "expected a key (a number or a string), found %s",
                           dmr_val_format(k, vb, sizeof vb));
-        if (h->nmop == p->cap_mop) {
-            p->cap_mop = p->cap_mop ? 2 * p->cap_mop : 1024;
-            h->mops = dmr_realloc(h->mops, p->cap_mop * sizeof *h->mops);
+        if (h->nmop == h->cap_mop) {
+            h->cap_mop = h->cap_mop ? 2 * h->cap_mop : 1024;
+            h->mops = dmr_realloc(h->mops, h->cap_mop * sizeof *h->mops);
         }
         char kb[256];
         size_t kn;
@@ -278,11 +277,11 @@ static int s_mops(s_parse_t *p, uint32_t t, const dmr_val_t *value,
                                   dmr_val_format(v, vb, sizeof vb));
                 mo->off = h->nelem;
                 mo->n = (uint32_t)v->u.seq.n;
-                if (h->nelem + v->u.seq.n > p->cap_elem) {
-                    while (h->nelem + v->u.seq.n > p->cap_elem)
-                        p->cap_elem = p->cap_elem ? 2 * p->cap_elem : 4096;
+                if (h->nelem + v->u.seq.n > h->cap_elem) {
+                    while (h->nelem + v->u.seq.n > h->cap_elem)
+                        h->cap_elem = h->cap_elem ? 2 * h->cap_elem : 4096;
                     h->elems =
-                        dmr_realloc(h->elems, p->cap_elem * sizeof *h->elems);
+                        dmr_realloc(h->elems, h->cap_elem * sizeof *h->elems);
                 }
                 for (size_t j = 0; j < v->u.seq.n; j++) {
                     const dmr_val_t *e = v->u.seq.items[j];
@@ -306,10 +305,13 @@ static const dmr_val_t *s_get(const dmr_val_t *m, const char *k)
     return dmr_val_get(m, k);
 }
 
-/* Reads one op map m whose text starts at byte off. */
-static int s_op(s_parse_t *p, const dmr_val_t *m, uint64_t off)
+/* The fields of op map m: 0 with *ev (0 invoke, 1 ok, 2 fail, 3 info)
+ * and the fields it has; 1 when the op is not one to take (the nemesis,
+ * not a :txn); else an error. */
+static int s_op_head(s_parse_t *p, const dmr_val_t *m, int *pev,
+                     const dmr_val_t **pproc, const dmr_val_t **pvalue,
+                     const dmr_val_t **pindex)
 {
-    dmr_txn_hist_t *h = p->h;
     char vb[96];
     if (m->type != DMR_V_MAP)
         return s_fail(p, DMR_EINVAL, m->line,
@@ -320,9 +322,9 @@ static int s_op(s_parse_t *p, const dmr_val_t *m, uint64_t off)
                     *f = s_get(m, "f"), *value = s_get(m, "value"),
                     *index = s_get(m, "index");
     if (proc && proc->type == DMR_V_KW)
-        return 0; /* the nemesis */
+        return 1; /* the nemesis */
     if (f && !dmr_val_is_name(f, "txn"))
-        return 0; /* not a transaction */
+        return 1; /* not a transaction */
     if (proc && proc->type != DMR_V_INT)
         return s_fail(p, DMR_EINVAL, proc->line,
                       "expected an integer :process, found %s",
@@ -342,6 +344,22 @@ static int s_op(s_parse_t *p, const dmr_val_t *m, uint64_t off)
         return s_fail(p, DMR_EINVAL, index->line,
                       "expected a non-negative integer :index, found %s",
                       dmr_val_format(index, vb, sizeof vb));
+    *pev = ev;
+    *pproc = proc;
+    *pvalue = value;
+    *pindex = index;
+    return 0;
+}
+
+/* Reads one op map m whose text starts at byte off. */
+static int s_op(s_parse_t *p, const dmr_val_t *m, uint64_t off)
+{
+    dmr_txn_hist_t *h = p->h;
+    const dmr_val_t *proc, *value, *index;
+    int ev;
+    int hr = s_op_head(p, m, &ev, &proc, &value, &index);
+    if (hr)
+        return hr > 0 ? 0 : hr;
     if (h->nevents == UINT32_MAX - 1)
         return s_fail(p, DMR_EINVAL, m->line, "too many events");
     uint32_t pos = h->nevents++;
@@ -366,9 +384,9 @@ static int s_op(s_parse_t *p, const dmr_val_t *m, uint64_t off)
     }
     int fresh = ev == 0 || t == UINT32_MAX;
     if (fresh) {
-        if (h->ntxn == p->cap_txn) {
-            p->cap_txn = p->cap_txn ? 2 * p->cap_txn : 1024;
-            h->txns = dmr_realloc(h->txns, p->cap_txn * sizeof *h->txns);
+        if (h->ntxn == h->cap_txn) {
+            h->cap_txn = h->cap_txn ? 2 * h->cap_txn : 1024;
+            h->txns = dmr_realloc(h->txns, h->cap_txn * sizeof *h->txns);
         }
         t = (uint32_t)h->ntxn++;
         h->txns[t] = (dmr_txn_t){
@@ -638,4 +656,370 @@ void dmr_txn_print_value(const dmr_txn_hist_t *h, uint32_t t, size_t max,
         fprintf(out, "(line %u)", tx->line);
     }
     dmr_arena_destroy(&a);
+}
+
+/* ------------------------------------------------- one op at a time */
+
+struct dmr_txn_reader {
+    dmr_txn_hist_t *h;
+    dmr_arena_t *a;
+    int fmt; /* 0 tell per line, 1 edn, 2 json */
+};
+
+dmr_txn_reader_t *dmr_txn_reader_new(const char *name, const char *format,
+                                     dmr_txn_workload_t w)
+{
+    dmr_txn_reader_t *rd = dmr_calloc(1, sizeof *rd);
+    rd->h = dmr_txn_hist_new(name, "edn", w);
+    rd->a = dmr_arena_new();
+    rd->fmt = !format ? 0 : !strcmp(format, "json") ? 2 : 1;
+    return rd;
+}
+
+void dmr_txn_reader_destroy(dmr_txn_reader_t **prd)
+{
+    dmr_txn_reader_t *rd = *prd;
+    if (!rd)
+        return;
+    dmr_txn_hist_destroy(&rd->h);
+    dmr_arena_destroy(&rd->a);
+    free(rd);
+    *prd = NULL;
+}
+
+static size_t s_skip_blank(const char *b, size_t len, size_t i, int closers)
+{
+    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' ||
+                       b[i] == ',' || (closers && b[i] == ']')))
+        i++;
+    return i;
+}
+
+int dmr_txn_reader_line(dmr_txn_reader_t *rd, const char *line, size_t len,
+                        uint32_t lineno, dmr_txn_op_t *op, char *err,
+                        size_t errlen)
+{
+    dmr_txn_hist_t *h = rd->h;
+    s_parse_t p = {.h = h, .err = err, .errlen = errlen};
+    *op = (dmr_txn_op_t){.ev = -1, .index = -1, .h = h};
+    h->ntxn = h->nmop = h->nelem = 0;
+    /* texts only live for the line; keep the tables small */
+    if (h->texts->n > 65536) {
+        s_intern_free(h->texts);
+        h->texts = s_intern_new();
+    }
+    if (h->keys->n > 65536) {
+        s_intern_free(h->keys);
+        h->keys = s_intern_new();
+    }
+    size_t pos = s_skip_blank(line, len, 0, 1);
+    int json = rd->fmt == 2 || (rd->fmt == 0 && s_detect_json(line, len));
+    if (!json && pos < len && line[pos] == '[')
+        pos = s_skip_blank(line, len, pos + 1, 0);
+    if (pos == len || line[pos] == ';' || line[pos] == '#')
+        return 0;
+    uint32_t ln = lineno;
+    dmr_val_t *v = NULL;
+    char rerr[256];
+    dmr_arena_reset(rd->a);
+    int r = json ? dmr_json_read(rd->a, line, len, &pos, &ln, &v, rerr,
+                                 sizeof rerr)
+                 : dmr_edn_read(rd->a, line, len, &pos, &ln, &v, rerr,
+                                sizeof rerr);
+    if (r == 1)
+        return 0;
+    if (r != 0) {
+        const char *msg = strchr(rerr, ':');
+        return s_fail(&p, DMR_ECORRUPT, ln, "%s",
+                      msg && msg[1] ? msg + 2 : rerr);
+    }
+    pos = s_skip_blank(line, len, pos, 1);
+    if (v->type == DMR_V_VEC ||
+        (pos < len && line[pos] != ';' && line[pos] != '#'))
+        return s_fail(&p, DMR_EINVAL, lineno,
+                      "more than one op on this line: the cluster check "
+                      "reads one op map per line (check this file with "
+                      "--local)");
+    const dmr_val_t *proc, *value, *index;
+    int ev;
+    int hr = s_op_head(&p, v, &ev, &proc, &value, &index);
+    if (hr)
+        return hr > 0 ? 0 : hr;
+    static const dmr_val_t nil = {.type = DMR_V_NIL};
+    if (h->cap_txn == 0) {
+        h->cap_txn = 1;
+        h->txns = dmr_malloc(sizeof *h->txns);
+    }
+    h->ntxn = 1;
+    h->txns[0] = (dmr_txn_t){.line = lineno, .invline = lineno};
+    int rc = s_mops(&p, 0, value ? value : &nil, ev == 1);
+    if (rc)
+        return rc;
+    op->ev = ev;
+    op->has_process = proc != NULL;
+    op->process = proc ? proc->u.i : 0;
+    op->index = index ? index->u.i : -1;
+    return 0;
+}
+
+/* ------------------------------------------------ building a history */
+
+dmr_txn_hist_t *dmr_txn_hist_new(const char *name, const char *format,
+                                 dmr_txn_workload_t w)
+{
+    dmr_txn_hist_t *h = dmr_calloc(1, sizeof *h);
+    h->name = dmr_strdup(name);
+    h->workload = w;
+    h->format = format && !strcmp(format, "json") ? "json" : "edn";
+    h->keys = s_intern_new();
+    h->texts = s_intern_new();
+    h->elems = dmr_malloc(sizeof *h->elems);
+    h->cap_elem = 1;
+    h->buf = dmr_calloc(1, 1);
+    h->cap_buf = 1;
+    return h;
+}
+
+uint32_t dmr_txn_hist_add(dmr_txn_hist_t *h, const dmr_txn_t *t)
+{
+    if (h->ntxn == h->cap_txn) {
+        h->cap_txn = h->cap_txn ? 2 * h->cap_txn : 64;
+        h->txns = dmr_realloc(h->txns, h->cap_txn * sizeof *h->txns);
+    }
+    h->txns[h->ntxn] = *t;
+    h->txns[h->ntxn].mop = (uint32_t)h->nmop;
+    h->txns[h->ntxn].nmop = 0;
+    return (uint32_t)h->ntxn++;
+}
+
+void dmr_txn_hist_add_mop(dmr_txn_hist_t *h, const dmr_mop_t *m,
+                          const dmr_txn_elem_t *elems)
+{
+    if (h->nmop == h->cap_mop) {
+        h->cap_mop = h->cap_mop ? 2 * h->cap_mop : 64;
+        h->mops = dmr_realloc(h->mops, h->cap_mop * sizeof *h->mops);
+    }
+    dmr_mop_t *mo = &h->mops[h->nmop++];
+    *mo = *m;
+    mo->txn = (uint32_t)h->ntxn - 1;
+    mo->off = h->nelem;
+    h->txns[mo->txn].nmop++;
+    int list = h->workload == DMR_TXN_LIST_APPEND && m->f == DMR_MOP_READ &&
+               m->known;
+    if (!list) {
+        mo->n = 0;
+        return;
+    }
+    if (h->nelem + m->n > h->cap_elem) {
+        while (h->nelem + m->n > h->cap_elem)
+            h->cap_elem = h->cap_elem ? 2 * h->cap_elem : 64;
+        h->elems = dmr_realloc(h->elems, h->cap_elem * sizeof *h->elems);
+    }
+    if (m->n)
+        memcpy(h->elems + h->nelem, elems, m->n * sizeof *elems);
+    h->nelem += m->n;
+}
+
+uint32_t dmr_txn_key_id(dmr_txn_hist_t *h, const char *s, size_t n)
+{
+    uint32_t k = s_intern(h->keys, s, n);
+    if (k >= h->nkey)
+        h->nkey = (size_t)k + 1;
+    return k;
+}
+
+void dmr_txn_hist_seal(dmr_txn_hist_t *h)
+{
+    h->nkey = h->keys->n;
+}
+
+/* e of src as an element of h. */
+static dmr_txn_elem_t s_elem_move(dmr_txn_hist_t *h, const dmr_txn_hist_t *src,
+                                  dmr_txn_elem_t e)
+{
+    if (e == DMR_TXN_NIL || e < DMR_TXN_ELEM_TEXT ||
+        (uint64_t)(e - DMR_TXN_ELEM_TEXT) >= src->texts->n)
+        return e;
+    size_t id = (size_t)(e - DMR_TXN_ELEM_TEXT);
+    return DMR_TXN_ELEM_TEXT +
+           s_intern(h->texts, src->texts->text[id], src->texts->len[id]);
+}
+
+uint32_t dmr_txn_hist_copy(dmr_txn_hist_t *h, const dmr_txn_hist_t *src,
+                           uint32_t t)
+{
+    const dmr_txn_t *st = &src->txns[t];
+    dmr_txn_t nt = *st;
+    nt.off = UINT64_MAX;
+    if (st->off < src->len) {
+        const char *b = src->buf + st->off;
+        const char *nl = memchr(b, '\n', src->len - st->off);
+        size_t n = nl ? (size_t)(nl - b) : src->len - st->off;
+        if (h->len + n + 2 > h->cap_buf) {
+            while (h->len + n + 2 > h->cap_buf)
+                h->cap_buf *= 2;
+            h->buf = dmr_realloc(h->buf, h->cap_buf);
+        }
+        nt.off = h->len;
+        memcpy(h->buf + h->len, b, n);
+        h->len += n;
+        h->buf[h->len++] = '\n';
+        h->buf[h->len] = 0;
+    }
+    uint32_t id = dmr_txn_hist_add(h, &nt);
+    dmr_txn_elem_t *tmp = NULL;
+    size_t ntmp = 0;
+    for (uint32_t i = 0; i < st->nmop; i++) {
+        dmr_mop_t m = src->mops[st->mop + i];
+        const char *kt = dmr_txn_key_text(src, m.key);
+        m.key = dmr_txn_key_id(h, kt, strlen(kt));
+        m.v = s_elem_move(h, src, m.v);
+        if (m.n > ntmp) {
+            ntmp = m.n;
+            tmp = dmr_realloc(tmp, ntmp * sizeof *tmp);
+        }
+        for (uint32_t k = 0; k < m.n; k++)
+            tmp[k] = s_elem_move(h, src, src->elems[m.off + k]);
+        dmr_txn_hist_add_mop(h, &m, tmp);
+    }
+    free(tmp);
+    return id;
+}
+
+/* ----------------------------------------------------------- the wire */
+
+void dmr_txn_wire_text(dmr_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    dmr_buf_reserve(b, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == 0x7f || c == '\\' || c == '~' || c == '\'') {
+            char e[3] = {'\\', hex[c >> 4], hex[c & 15]};
+            dmr_buf_append(b, e, 3);
+        } else {
+            dmr_buf_putc(b, (char)c);
+        }
+    }
+    if (n == 0) /* an empty text is one escaped nothing */
+        dmr_buf_append(b, "\\", 1);
+}
+
+void dmr_txn_wire_elem(dmr_buf_t *b, const dmr_txn_hist_t *h,
+                       dmr_txn_elem_t e)
+{
+    if (e == DMR_TXN_NIL) {
+        dmr_buf_putc(b, '~');
+    } else if (e >= DMR_TXN_ELEM_TEXT &&
+               (uint64_t)(e - DMR_TXN_ELEM_TEXT) < h->texts->n) {
+        size_t id = (size_t)(e - DMR_TXN_ELEM_TEXT);
+        dmr_buf_putc(b, '\'');
+        dmr_txn_wire_text(b, h->texts->text[id], h->texts->len[id]);
+    } else {
+        char nb[24];
+        int n = snprintf(nb, sizeof nb, "%" PRId64, e);
+        dmr_buf_append(b, nb, (size_t)n);
+    }
+}
+
+int dmr_txn_tok(dmr_txn_tok_t *t, const char **s, size_t *n)
+{
+    while (t->p < t->end && *t->p == ' ')
+        t->p++;
+    if (t->p >= t->end)
+        return 0;
+    const char *b = t->p;
+    while (t->p < t->end && *t->p != ' ')
+        t->p++;
+    *s = b;
+    *n = (size_t)(t->p - b);
+    return 1;
+}
+
+static int s_hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+size_t dmr_txn_unwire(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' && i + 2 < n && s_hexval(s[i + 1]) >= 0 &&
+            s_hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(s_hexval(s[i + 1]) << 4 | s_hexval(s[i + 2]));
+            i += 2;
+        } else if (s[i] != '\\') {
+            out[o++] = s[i];
+        }
+    }
+    return o;
+}
+
+int dmr_txn_tok_u64(const char *s, size_t n, uint64_t *v)
+{
+    uint64_t x = 0;
+    if (n == 0 || n > 20)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (x > (UINT64_MAX - d) / 10)
+            return -1;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return 0;
+}
+
+int dmr_txn_tok_i64(const char *s, size_t n, int64_t *v)
+{
+    int neg = n > 0 && s[0] == '-';
+    uint64_t u;
+    if (dmr_txn_tok_u64(s + neg, n - (size_t)neg, &u) ||
+        u > (uint64_t)INT64_MAX + (uint64_t)neg)
+        return -1;
+    *v = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return 0;
+}
+
+int dmr_txn_tok_elem(dmr_txn_hist_t *h, const char *s, size_t n,
+                     dmr_txn_elem_t *e)
+{
+    if (n == 1 && s[0] == '~') {
+        *e = DMR_TXN_NIL;
+        return 0;
+    }
+    if (n && s[0] == '\'') {
+        char stack[256];
+        char *t = n <= sizeof stack ? stack : dmr_malloc(n);
+        size_t tn = dmr_txn_unwire(s + 1, n - 1, t);
+        *e = DMR_TXN_ELEM_TEXT + s_intern(h->texts, t, tn);
+        if (t != stack)
+            free(t);
+        return 0;
+    }
+    int64_t v;
+    if (dmr_txn_tok_i64(s, n, &v) || v <= -DMR_TXN_ELEM_TEXT ||
+        v >= DMR_TXN_ELEM_TEXT)
+        return -1;
+    *e = v;
+    return 0;
+}
+
+int dmr_txn_tok_key(dmr_txn_hist_t *h, const char *s, size_t n, uint32_t *k)
+{
+    if (n == 0 || (n == 1 && s[0] == '~'))
+        return -1;
+    char stack[256];
+    char *t = n <= sizeof stack ? stack : dmr_malloc(n);
+    size_t tn = dmr_txn_unwire(s, n, t);
+    *k = dmr_txn_key_id(h, t, tn);
+    if (t != stack)
+        free(t);
+    return 0;
 }

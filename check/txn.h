@@ -39,6 +39,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/buf.h"
+
 typedef int64_t dmr_txn_elem_t;
 
 #define DMR_TXN_NIL INT64_MAX
@@ -106,6 +108,7 @@ struct dmr_txn_hist {
     struct dmr_txn_intern *keys, *texts; /* interned texts */
     char *buf;            /* the file's bytes, kept to print transactions */
     size_t len;
+    size_t cap_txn, cap_mop, cap_elem, cap_buf; /* allocated */
 };
 
 /* "list-append" or "rw-register". */
@@ -137,5 +140,85 @@ const char *dmr_txn_elem_text(const dmr_txn_hist_t *h, dmr_txn_elem_t e,
  * when it has none) as EDN, clipped to max bytes ("..." at the end). */
 void dmr_txn_print_value(const dmr_txn_hist_t *h, uint32_t t, size_t max,
                          FILE *out);
+
+/* ------------------------------------------------- one op at a time
+ *
+ * The cluster check (jobs/txncheck.c) reads a history a line at a time,
+ * in pieces on many machines, and pairs invocations with completions
+ * later. A reader takes one line holding one op map (blanks, commas, a
+ * leading '[' or trailing ']' of a vector around the history and ';' or
+ * '#' comment lines are allowed) and checks it as dmr_txn_hist_parse
+ * does, with the same errors. */
+typedef struct dmr_txn_reader dmr_txn_reader_t;
+
+typedef struct {
+    int ev;          /* 0 invoke, 1 ok, 2 fail, 3 info; -1: no op to take */
+    int has_process; /* else the op map has no :process */
+    int64_t process;
+    int64_t index;   /* -1 when none */
+    /* the op's micro-ops: h->mops[0 .. h->nmop) (reads known only in an
+     * :ok), their elements in h->elems; valid until the next line */
+    const dmr_txn_hist_t *h;
+} dmr_txn_op_t;
+
+/* format: "edn", "json" or NULL to tell from each line. */
+dmr_txn_reader_t *dmr_txn_reader_new(const char *name, const char *format,
+                                     dmr_txn_workload_t w);
+/* Reads line (len bytes, no newline) numbered lineno. Returns 0 with *op
+ * filled (op->ev -1 for a blank or comment line, an op of the nemesis or
+ * one that is not :txn), or an error with "NAME:LINE: why" in err: those
+ * of dmr_txn_hist_parse, and a line with more than one op. */
+int dmr_txn_reader_line(dmr_txn_reader_t *rd, const char *line, size_t len,
+                        uint32_t lineno, dmr_txn_op_t *op, char *err,
+                        size_t errlen);
+void dmr_txn_reader_destroy(dmr_txn_reader_t **prd);
+
+/* ------------------------------------------------ building a history
+ *
+ * A history built piece by piece from records (a key's transactions, the
+ * members of a component, the witnesses of a report). */
+dmr_txn_hist_t *dmr_txn_hist_new(const char *name, const char *format,
+                                 dmr_txn_workload_t w);
+/* Adds a transaction (a copy of *t, whose mop and nmop are ignored); the
+ * micro-ops added next are its. Returns its index. */
+uint32_t dmr_txn_hist_add(dmr_txn_hist_t *h, const dmr_txn_t *t);
+/* Adds micro-op *m (txn, off ignored) to the last transaction; for a
+ * known list-append read, its m->n elements are copied from elems. */
+void dmr_txn_hist_add_mop(dmr_txn_hist_t *h, const dmr_mop_t *m,
+                          const dmr_txn_elem_t *elems);
+/* Copies transaction t of src (its micro-ops, and the text of its op map
+ * so that dmr_txn_print_value shows it) into h; returns its index. */
+uint32_t dmr_txn_hist_copy(dmr_txn_hist_t *h, const dmr_txn_hist_t *src,
+                           uint32_t t);
+/* Key id of a key's text, added when new. */
+uint32_t dmr_txn_key_id(dmr_txn_hist_t *h, const char *s, size_t n);
+/* The number of keys (after keys are added). */
+void dmr_txn_hist_seal(dmr_txn_hist_t *h);
+
+/* ----------------------------------------------------------- the wire
+ *
+ * Records between stages are lines of tokens separated by one blank. A
+ * text token escapes bytes up to ' ', DEL, '\\', '~' and '\'' as \xx (hex);
+ * an element is "~" (nil), a decimal integer, or '\'' and its text. */
+void dmr_txn_wire_text(dmr_buf_t *b, const char *s, size_t n);
+void dmr_txn_wire_elem(dmr_buf_t *b, const dmr_txn_hist_t *h,
+                       dmr_txn_elem_t e);
+
+typedef struct {
+    const char *p, *end;
+} dmr_txn_tok_t;
+
+/* The next token of *t into *s, *n; 0 at the end. */
+int dmr_txn_tok(dmr_txn_tok_t *t, const char **s, size_t *n);
+/* Unescapes s[0 .. n) into out (at least n bytes); returns its length. */
+size_t dmr_txn_unwire(const char *s, size_t n, char *out);
+/* A decimal token as an unsigned or signed integer; 0, or -1 if not one. */
+int dmr_txn_tok_u64(const char *s, size_t n, uint64_t *v);
+int dmr_txn_tok_i64(const char *s, size_t n, int64_t *v);
+/* An element token, texts interned in h; 0, or -1 if malformed. */
+int dmr_txn_tok_elem(dmr_txn_hist_t *h, const char *s, size_t n,
+                     dmr_txn_elem_t *e);
+/* A text token as a key id of h; 0, or -1 if malformed. */
+int dmr_txn_tok_key(dmr_txn_hist_t *h, const char *s, size_t n, uint32_t *k);
 
 #endif

@@ -663,6 +663,400 @@ static void s_write_txn_html(const dmr_elle_result_t *r, const char *dir,
     }
 }
 
+/* ------------------------------------- transactions on the cluster */
+
+/* Where the named transactions' op maps are read from: a local file or a
+ * file of the chunk store. */
+typedef struct {
+    FILE *f;
+    dmr_dfs_t *d;
+    dmr_dfs_file_t *df;
+    size_t ndf;
+} s_src_t;
+
+static int s_src_open(s_src_t *s, const char *path, const char *endpoint,
+                      char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if (strncmp(path, "dmr:", 4)) {
+        s->f = fopen(path, "rb");
+        if (!s->f)
+            dmr_errf(err, errlen, "%s: cannot read: %s", path,
+                     strerror(errno));
+        return s->f ? 0 : -1;
+    }
+    int is_dir = 0;
+    if (dmr_dfs_open(endpoint, &s->d, err, errlen) ||
+        dmr_dfs_stat(s->d, path + 4, 0, 1, &s->df, &s->ndf, &is_dir, err,
+                     errlen))
+        return -1;
+    if (s->ndf != 1 || is_dir) {
+        dmr_errf(err, errlen, "%s: not a file", path);
+        return -1;
+    }
+    return 0;
+}
+
+static void s_src_close(s_src_t *s)
+{
+    if (s->f)
+        fclose(s->f);
+    dmr_dfs_files_free(s->df, s->ndf);
+    dmr_dfs_close(&s->d);
+}
+
+/* The line at off (without its newline) into a new buffer. */
+static char *s_src_line(s_src_t *s, uint64_t off, size_t *len, char *err,
+                        size_t errlen)
+{
+    size_t cap = 4096, n = 0;
+    char *b = dmr_malloc(cap);
+    for (;;) {
+        size_t got = 0;
+        if (s->f) {
+            if (fseeko(s->f, (off_t)(off + n), SEEK_SET) == 0)
+                got = fread(b + n, 1, cap - n, s->f);
+        } else if (dmr_dfs_file_read(s->d, &s->df[0], off + n, b + n, cap - n,
+                                     &got, err, errlen)) {
+            free(b);
+            return NULL;
+        }
+        char *nl = memchr(b + n, '\n', got);
+        if (nl) {
+            *len = (size_t)(nl - b);
+            return b;
+        }
+        n += got;
+        if (got == 0) {
+            *len = n;
+            return b;
+        }
+        if (n == cap) {
+            if (cap >= (64u << 20)) {
+                dmr_errf(err, errlen, "an op map of more than 64 MiB");
+                free(b);
+                return NULL;
+            }
+            cap *= 2;
+            b = dmr_realloc(b, cap);
+        }
+    }
+}
+
+/* A transaction's metadata record "ID ST LINE PROC INDEX VOFF". */
+typedef struct {
+    uint64_t id, voff;
+    uint32_t line;
+    int64_t process, index;
+    int status;
+} s_tmeta_t;
+
+static int s_tmeta_cmp(const void *a, const void *b)
+{
+    const s_tmeta_t *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int s_tmeta_read(const char *rec, size_t len, s_tmeta_t *t)
+{
+    dmr_txn_tok_t tk = {rec, rec + len};
+    const char *s[6];
+    size_t n[6];
+    uint64_t st, line;
+    for (int i = 0; i < 6; i++)
+        if (!dmr_txn_tok(&tk, &s[i], &n[i]))
+            return -1;
+    t->process = -1;
+    t->index = -1;
+    if (dmr_txn_tok_u64(s[0], n[0], &t->id) ||
+        dmr_txn_tok_u64(s[1], n[1], &st) || st > DMR_TXN_FAIL ||
+        dmr_txn_tok_u64(s[2], n[2], &line) || line > UINT32_MAX ||
+        (!(n[3] == 1 && *s[3] == '~') &&
+         dmr_txn_tok_i64(s[3], n[3], &t->process)) ||
+        (!(n[4] == 1 && *s[4] == '~') &&
+         dmr_txn_tok_i64(s[4], n[4], &t->index)) ||
+        dmr_txn_tok_u64(s[5], n[5], &t->voff))
+        return -1;
+    t->status = (int)st;
+    t->line = (uint32_t)line;
+    return 0;
+}
+
+typedef struct {
+    const s_tmeta_t *t;
+    size_t n;
+} s_tindex_t;
+
+static int s_tlook(void *arg, uint64_t gid, uint32_t *out)
+{
+    const s_tindex_t *ix = arg;
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->t[mid].id < gid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == ix->n || ix->t[lo].id != gid)
+        return -1;
+    *out = (uint32_t)lo;
+    return 0;
+}
+
+static int s_strp_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Submits the txncheck job (jobs/txncheck.c) over one history into out. */
+static int s_txn_submit(const dmr_cmd_t *c, const dmr_args_t *a,
+                        const char *endpoint, const dmr_input_file_t *file,
+                        dmr_txn_workload_t w, const dmr_elle_opts_t *o,
+                        const char *out)
+{
+    dmr_buf_t defs[10] = {0};
+    const char *argv[40];
+    int n = 0, nd = 0;
+    argv[n++] = "submit";
+    argv[n++] = "txncheck";
+    argv[n++] = "--quiet";
+    argv[n++] = "--output";
+    argv[n++] = out;
+    argv[n++] = "--master";
+    argv[n++] = endpoint;
+    argv[n++] = "-R";
+    argv[n++] = dmr_args_get(c, a, "reduces")->str;
+    const char *format = dmr_args_get(c, a, "format")->str;
+    dmr_buf_printf(&defs[nd++], "txn.workload=%s%c", dmr_txn_workload_name(w),
+                   0);
+    dmr_buf_printf(&defs[nd++], "txn.name=%s%c", file->name, 0);
+    dmr_buf_printf(&defs[nd++], "txn.models=%llx%c",
+                   (unsigned long long)o->models, 0);
+    dmr_buf_printf(&defs[nd++], "txn.anomalies=%llx%c",
+                   (unsigned long long)o->anomalies, 0);
+    dmr_buf_printf(&defs[nd++], "txn.process=%d%c", o->process, 0);
+    dmr_buf_printf(&defs[nd++], "txn.realtime=%d%c", o->realtime, 0);
+    dmr_buf_printf(&defs[nd++], "txn.witnesses=%zu%c",
+                   o->max_witnesses ? o->max_witnesses : 8, 0);
+    /* the components are found by one task, over the whole graph */
+    dmr_buf_printf(&defs[nd++], "reduces.2=1%c", 0);
+    dmr_buf_printf(&defs[nd++], "task_timeout_ms=%ld%c", 86400000L, 0);
+    if (format)
+        dmr_buf_printf(&defs[nd++], "txn.format=%s%c", format, 0);
+    for (int k = 0; k < nd; k++) {
+        argv[n++] = "-D";
+        argv[n++] = defs[k].data;
+    }
+    argv[n++] = "--input";
+    argv[n++] = file->name;
+    argv[n] = NULL;
+    int rc = dmr_cmd_submit(n, (char **)argv);
+    for (int k = 0; k < nd; k++)
+        dmr_buf_free(&defs[k]);
+    return rc;
+}
+
+/* Checks one history on the cluster: *out holds the result, *wh the
+ * transactions it names. Returns 0, or 2 with err. */
+static int s_txn_cluster(const dmr_cmd_t *c, const dmr_args_t *a,
+                         dmr_client_t *cl, const dmr_input_file_t *file,
+                         dmr_txn_workload_t w, const dmr_elle_opts_t *o,
+                         dmr_elle_result_t **out, dmr_txn_hist_t **wh,
+                         char *err, size_t errlen)
+{
+    static unsigned seq;
+    char *outp = dmr_sprintf("dmr:/tmp/txncheck-%ld-%lld-%u", (long)getpid(),
+                             (long long)time(NULL), seq++);
+    const char *format = dmr_args_get(c, a, "format")->str;
+    double t0 = s_now();
+    dmr_dfs_t *d = NULL;
+    dmr_dfs_file_t *fs = NULL;
+    size_t nf = 0;
+    int is_dir = 0, rc = 2;
+    dmr_buf_t all = DMR_BUF_INIT;
+    char **recs = NULL; /* 'a' records */
+    size_t nrec = 0, caprec = 0;
+    s_tmeta_t *tm = NULL;
+    size_t ntm = 0, captm = 0;
+    char *perr = NULL; /* the first error: class, line */
+    uint64_t perr_key = UINT64_MAX;
+    dmr_elle_summary_t sum = {0};
+    *out = NULL;
+    *wh = NULL;
+    if (s_txn_submit(c, a, cl->endpoint, file, w, o, outp)) {
+        dmr_errf(err, errlen, "%s: the txncheck job failed", file->name);
+        goto done;
+    }
+    if (dmr_dfs_open(cl->endpoint, &d, err, errlen) ||
+        dmr_dfs_stat(d, outp + 4, 1, 0, &fs, &nf, &is_dir, err, errlen))
+        goto done;
+    for (size_t i = 0; i < nf; i++) {
+        const char *base = strrchr(fs[i].path, '/');
+        base = base ? base + 1 : fs[i].path;
+        if (strncmp(base, "part-", 5))
+            continue;
+        FILE *mf = open_memstream(&all.data, &all.len);
+        int g = dmr_dfs_get(d, fs[i].path, mf, err, errlen);
+        fclose(mf);
+        if (g)
+            goto done;
+        /* each line: KEY \t KIND REST, or ! \t CLASS LINE MESSAGE */
+        char *p = all.data, *end = all.data + all.len;
+        while (p < end) {
+            char *nl = memchr(p, '\n', (size_t)(end - p));
+            char *le = nl ? nl : end;
+            char *tab = memchr(p, '\t', (size_t)(le - p));
+            char *v = tab ? tab + 1 : le;
+            size_t vn = (size_t)(le - v);
+            if (tab && tab - p == 1 && *p == '!') {
+                char *msg = NULL;
+                unsigned long long cls = strtoull(v, &msg, 10);
+                unsigned long long line = strtoull(msg, &msg, 10);
+                uint64_t k = cls << 40 | line;
+                if (k < perr_key) {
+                    perr_key = k;
+                    free(perr);
+                    while (msg < le && *msg == ' ')
+                        msg++;
+                    perr = dmr_strndup(msg, (size_t)(le - msg));
+                }
+            } else if (vn >= 2 && v[1] == ' ') {
+                const char *rec = v + 2;
+                size_t rn = vn - 2;
+                unsigned long long x[4] = {0};
+                if (v[0] == 'a') {
+                    if (nrec == caprec) {
+                        caprec = caprec ? 2 * caprec : 64;
+                        recs = dmr_realloc(recs, caprec * sizeof *recs);
+                    }
+                    recs[nrec++] = dmr_strndup(rec, rn);
+                } else if (v[0] == 'c') {
+                    if (nrec == caprec) {
+                        caprec = caprec ? 2 * caprec : 64;
+                        recs = dmr_realloc(recs, caprec * sizeof *recs);
+                    }
+                    /* counts sort after the whole anomalies */
+                    char *cr = dmr_malloc(rn + 2);
+                    cr[0] = '\x7f';
+                    memcpy(cr + 1, rec, rn);
+                    cr[rn + 1] = 0;
+                    recs[nrec++] = cr;
+                } else if (v[0] == 't') {
+                    if (ntm == captm) {
+                        captm = captm ? 2 * captm : 64;
+                        tm = dmr_realloc(tm, captm * sizeof *tm);
+                    }
+                    if (s_tmeta_read(rec, rn, &tm[ntm]) == 0)
+                        ntm++;
+                } else if (v[0] == 'n' &&
+                           sscanf(rec, "%llu %llu %llu %llu", &x[0], &x[1],
+                                  &x[2], &x[3]) == 4) {
+                    sum.txns += x[0];
+                    sum.ok += x[1];
+                    sum.fail += x[2];
+                    sum.info += x[3];
+                } else if (v[0] == 's' &&
+                           sscanf(rec, "%llu %llu %llu", &x[0], &x[1],
+                                  &x[2]) == 3) {
+                    sum.sccs += x[0];
+                    if (x[1] > sum.largest_scc)
+                        sum.largest_scc = x[1];
+                    sum.edges += x[2];
+                }
+            }
+            p = le + 1;
+        }
+        free(all.data);
+        all = (dmr_buf_t)DMR_BUF_INIT;
+    }
+    if (perr) {
+        dmr_errf(err, errlen, "%s", perr);
+        goto done;
+    }
+    /* the named transactions, once each, by id */
+    if (ntm)
+        qsort(tm, ntm, sizeof *tm, s_tmeta_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < ntm; i++)
+        if (!u || tm[i].id != tm[u - 1].id)
+            tm[u++] = tm[i];
+    ntm = u;
+    s_src_t src;
+    if (ntm && s_src_open(&src, file->path, cl->endpoint, err, errlen)) {
+        s_src_close(&src);
+        goto done;
+    }
+    *wh = dmr_txn_hist_new(file->name, format, w);
+    for (size_t i = 0; i < ntm; i++) {
+        size_t len = 0;
+        char *line = s_src_line(&src, tm[i].voff, &len, err, errlen);
+        dmr_txn_hist_t *one = NULL;
+        char perr2[512];
+        if (line && dmr_txn_hist_parse(file->name, line, len, format, w, &one,
+                                       perr2, sizeof perr2) == 0 &&
+            one->ntxn == 1) {
+            dmr_txn_hist_copy(*wh, one, 0);
+        } else {
+            /* the file changed since: the transaction without its ops */
+            dmr_txn_hist_add(*wh, &(dmr_txn_t){.off = UINT64_MAX});
+        }
+        dmr_txn_t *tx = &(*wh)->txns[(*wh)->ntxn - 1];
+        tx->status = (uint8_t)tm[i].status;
+        tx->line = tm[i].line;
+        tx->invline = (uint32_t)tm[i].id;
+        tx->process = tm[i].process;
+        tx->index = tm[i].index;
+        dmr_txn_hist_destroy(&one);
+        free(line);
+    }
+    if (ntm)
+        s_src_close(&src);
+    dmr_txn_hist_seal(*wh);
+    /* the anomalies, in one order whatever the tasks' */
+    if (nrec)
+        qsort(recs, nrec, sizeof *recs, s_strp_cmp);
+    dmr_elle_result_t *r = dmr_elle_new(*wh, o);
+    s_tindex_t ix = {tm, ntm};
+    for (size_t i = 0; i < nrec; i++) {
+        int bad = recs[i][0] == '\x7f'
+                      ? dmr_elle_wire_read_count(r, recs[i] + 1,
+                                                 strlen(recs[i] + 1))
+                      : dmr_elle_wire_read_anomaly(r, *wh, recs[i],
+                                                   strlen(recs[i]), s_tlook,
+                                                   &ix);
+        if (bad) {
+            dmr_errf(err, errlen, "%s: a malformed result record: %.80s",
+                     file->name, recs[i]);
+            dmr_elle_result_destroy(&r);
+            goto done;
+        }
+    }
+    dmr_elle_finish(r);
+    sum.us = (s_now() - t0) * 1e6;
+    dmr_elle_set_summary(r, &sum);
+    *out = r;
+    rc = 0;
+done:
+    if (d) {
+        uint64_t removed = 0;
+        char e2[256];
+        dmr_dfs_rm(d, outp + 4, 1, &removed, e2, sizeof e2);
+    }
+    free(all.data);
+    free(perr);
+    for (size_t i = 0; i < nrec; i++)
+        free(recs[i]);
+    free(recs);
+    free(tm);
+    dmr_dfs_files_free(fs, nf);
+    dmr_dfs_close(&d);
+    free(outp);
+    if (rc)
+        dmr_txn_hist_destroy(wh);
+    return rc;
+}
+
 /* dmr check --model list-append|rw-register: Elle's analysis of each file
  * (see check/elle.h). Exit 0 all valid, 1 some violate a checked model,
  * 2 an error. */
@@ -697,12 +1091,19 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
     }
     size_t nvalid = 0, nbad = 0, nerr = 0;
     double t0 = s_now();
+    int local = (int)dmr_args_get(c, a, "local")->num;
+    dmr_client_t cl;
+    if (!local && dmr_client_open(&cl, dmr_args_get(c, a, "master")->str))
+        return 2;
     for (size_t i = 0; i < nfiles; i++) {
         char err[512];
         dmr_txn_hist_t *h = NULL;
         dmr_elle_result_t *r = NULL;
-        if (dmr_txn_hist_load(files[i].name, format, w, &h, err, sizeof err) ||
-            dmr_elle_check(h, &o, &r, err, sizeof err)) {
+        if (local ? dmr_txn_hist_load(files[i].name, format, w, &h, err,
+                                      sizeof err) ||
+                        dmr_elle_check(h, &o, &r, err, sizeof err)
+                  : s_txn_cluster(c, a, &cl, &files[i], w, &o, &r, &h, err,
+                                  sizeof err) != 0) {
             fprintf(stderr, "dmr check: %s\n", err);
             if (json) {
                 s_json_error(files[i].name, err);
@@ -726,6 +1127,8 @@ static int s_check_txn(const dmr_cmd_t *c, const dmr_args_t *a,
         dmr_elle_result_destroy(&r);
         dmr_txn_hist_destroy(&h);
     }
+    if (!local)
+        dmr_client_close(&cl);
     if (!json)
         printf("%zu file%s: %zu valid, %zu NOT valid, %zu error%s (%.2fs)\n",
                nfiles, nfiles == 1 ? "" : "s", nvalid, nbad, nerr,
@@ -867,17 +1270,34 @@ int dmr_cmd_check(int argc, char **argv)
         goto out;
     }
     if (txn) {
-        if (!local) {
-            fprintf(stderr, "dmr check: --model %s runs in this process, "
-                            "not as a job on the cluster: give --local\n",
-                    mname);
+        /* local paths are expanded (directories, globs); a dmr:/ path
+         * names one file of the store, which only the cluster reads */
+        const char **plain = dmr_calloc(a.npos + 1, sizeof *plain);
+        size_t nplain = 0, nstore = 0;
+        for (size_t i = 0; i < a.npos; i++) {
+            if (strncmp(a.pos[i], "dmr:", 4))
+                plain[nplain++] = a.pos[i];
+            else
+                nstore++;
+        }
+        if (nstore && local) {
+            fprintf(stderr, "dmr check: --local reads local files only\n");
+            free(plain);
             goto out;
         }
-        int xr = dmr_input_expand((const char **)a.pos, a.npos, &files,
-                                  &nfiles, err, sizeof err);
+        int xr = dmr_input_expand(plain, nplain, &files, &nfiles, err,
+                                  sizeof err);
+        free(plain);
         if (xr) {
             fprintf(stderr, "dmr check: %s\n", err);
             goto out;
+        }
+        if (nstore) {
+            files = dmr_realloc(files, (nfiles + nstore) * sizeof *files);
+            for (size_t i = 0; i < a.npos; i++)
+                if (!strncmp(a.pos[i], "dmr:", 4))
+                    files[nfiles++] = (dmr_input_file_t){
+                        dmr_strdup(a.pos[i]), dmr_strdup(a.pos[i]), 0, 0};
         }
         if (!nfiles) {
             fprintf(stderr, "dmr check: no history files in the paths given\n");
