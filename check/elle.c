@@ -1580,9 +1580,7 @@ void dmr_elle_edge_ends(const dmr_elle_result_t *r, size_t i, uint32_t *from,
 
 static void s_wire_u64(dmr_buf_t *b, uint64_t v)
 {
-    char nb[24];
-    int n = snprintf(nb, sizeof nb, "%" PRIu64, v);
-    dmr_buf_append(b, nb, (size_t)n);
+    dmr_buf_u64(b, v);
 }
 
 static void s_wire_txn(dmr_buf_t *b, const uint64_t *gid, uint32_t t)
@@ -1609,7 +1607,8 @@ static void s_wire_edge(dmr_buf_t *b, const dmr_txn_hist_t *h,
     s_wire_txn(b, gid, e->from);
     dmr_buf_putc(b, ' ');
     s_wire_txn(b, gid, e->to);
-    dmr_buf_printf(b, " %d ", e->kind);
+    char ks[3] = {' ', (char)('0' + e->kind), ' '};
+    dmr_buf_append(b, ks, 3);
     s_wire_key(b, h, e->key);
     dmr_buf_putc(b, ' ');
     dmr_txn_wire_elem(b, h, e->v1);

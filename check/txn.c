@@ -100,7 +100,8 @@ static const char *s_scalar_text(const dmr_val_t *v, char *buf, size_t len,
 {
     switch (v->type) {
     case DMR_V_INT:
-        *n = (size_t)snprintf(buf, len, "%" PRId64, v->u.i);
+        *n = dmr_fmt_i64(buf, v->u.i);
+        buf[*n] = 0;
         return buf;
     case DMR_V_STR:
     case DMR_V_KW:
@@ -916,9 +917,7 @@ void dmr_txn_wire_elem(dmr_buf_t *b, const dmr_txn_hist_t *h,
         dmr_buf_putc(b, '\'');
         dmr_txn_wire_text(b, h->texts->text[id], h->texts->len[id]);
     } else {
-        char nb[24];
-        int n = snprintf(nb, sizeof nb, "%" PRId64, e);
-        dmr_buf_append(b, nb, (size_t)n);
+        dmr_buf_i64(b, e);
     }
 }
 

@@ -815,8 +815,8 @@ static int s_txn_submit(const dmr_cmd_t *c, const dmr_args_t *a,
                         dmr_txn_workload_t w, const dmr_elle_opts_t *o,
                         const char *out)
 {
-    dmr_buf_t defs[10] = {0};
-    const char *argv[40];
+    dmr_buf_t defs[12] = {0};
+    const char *argv[48];
     int n = 0, nd = 0;
     argv[n++] = "submit";
     argv[n++] = "txncheck";
@@ -842,6 +842,9 @@ static int s_txn_submit(const dmr_cmd_t *c, const dmr_args_t *a,
     /* the components are found by one task, over the whole graph */
     dmr_buf_printf(&defs[nd++], "reduces.2=1%c", 0);
     dmr_buf_printf(&defs[nd++], "task_timeout_ms=%ld%c", 86400000L, 0);
+    /* tasks differ in size by the data (a busy key, a long process), not
+     * by the machine: a backup attempt would only take a core */
+    dmr_buf_printf(&defs[nd++], "speculative=0%c", 0);
     if (format)
         dmr_buf_printf(&defs[nd++], "txn.format=%s%c", format, 0);
     for (int k = 0; k < nd; k++) {

@@ -75,3 +75,38 @@ char *dmr_buf_detach(dmr_buf_t *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+static size_t s_fmt_u64(char *out, uint64_t v)
+{
+    char t[20];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = t[n - 1 - i];
+    return n;
+}
+
+size_t dmr_fmt_i64(char *out, int64_t v)
+{
+    if (v >= 0)
+        return s_fmt_u64(out, (uint64_t)v);
+    out[0] = '-';
+    return 1 + s_fmt_u64(out + 1, 0 - (uint64_t)v);
+}
+
+void dmr_buf_u64(dmr_buf_t *b, uint64_t v)
+{
+    dmr_buf_reserve(b, 21);
+    b->len += s_fmt_u64(b->data + b->len, v);
+    b->data[b->len] = '\0';
+}
+
+void dmr_buf_i64(dmr_buf_t *b, int64_t v)
+{
+    dmr_buf_reserve(b, 21);
+    b->len += dmr_fmt_i64(b->data + b->len, v);
+    b->data[b->len] = '\0';
+}

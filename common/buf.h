@@ -26,6 +26,11 @@ void dmr_buf_append(dmr_buf_t *b, const void *p, size_t n);
 void dmr_buf_putc(dmr_buf_t *b, char c);
 void dmr_buf_printf(dmr_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal (without printf: these are on hot paths). */
+void dmr_buf_u64(dmr_buf_t *b, uint64_t v);
+void dmr_buf_i64(dmr_buf_t *b, int64_t v);
+/* Writes v in decimal into out (at least 21 bytes); returns its length. */
+size_t dmr_fmt_i64(char *out, int64_t v);
 /* Keeps the allocation, forgets the contents. */
 void dmr_buf_clear(dmr_buf_t *b);
 /* Releases the allocation. */

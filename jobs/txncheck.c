@@ -49,6 +49,7 @@
 
 #include "check/elle.h"
 #include "check/txn.h"
+#include "check/value.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "jobs/dmr_job.h"
@@ -62,7 +63,8 @@ typedef struct {
     size_t shown[DMR_ELLE_NTYPES];
     dmr_txn_reader_t *rd; /* stage 0 map */
     int failed;           /* stage 0 map: an error was passed on */
-    dmr_buf_t b;
+    int order;            /* process or real-time edges are wanted */
+    dmr_buf_t b, b2;
     dmr_ctx *ctx;
     int rc;
 } s_tc_t;
@@ -98,6 +100,9 @@ static int s_setup(dmr_ctx *ctx)
     if (tc->cap == 0)
         tc->cap = 8;
     tc->o.max_witnesses = tc->cap;
+    dmr_elle_result_t *r = dmr_elle_new(NULL, &tc->o);
+    tc->order = dmr_elle_wants_process(r) || dmr_elle_wants_realtime(r);
+    dmr_elle_result_destroy(&r);
     return 0;
 }
 
@@ -108,6 +113,7 @@ static void s_teardown(dmr_ctx *ctx)
         return;
     dmr_txn_reader_destroy(&tc->rd);
     dmr_buf_free(&tc->b);
+    dmr_buf_free(&tc->b2);
     free(tc->name);
     free(tc);
     ctx->user = NULL;
@@ -183,10 +189,14 @@ static int s0_map(dmr_ctx *ctx, const dmr_record *in)
     const dmr_txn_hist_t *h = op.h;
     dmr_buf_t *b = &tc->b;
     dmr_buf_clear(b);
-    dmr_buf_printf(b, "%" PRIu64 " %" PRIu64 " %d ", in->lineno, in->offset,
-                   op.ev);
+    dmr_buf_u64(b, in->lineno);
+    dmr_buf_putc(b, ' ');
+    dmr_buf_u64(b, in->offset);
+    dmr_buf_putc(b, ' ');
+    dmr_buf_putc(b, (char)('0' + op.ev));
+    dmr_buf_putc(b, ' ');
     if (op.index >= 0)
-        dmr_buf_printf(b, "%" PRId64, op.index);
+        dmr_buf_i64(b, op.index);
     else
         dmr_buf_putc(b, '~');
     int la = h->workload == DMR_TXN_LIST_APPEND;
@@ -198,13 +208,15 @@ static int s0_map(dmr_ctx *ctx, const dmr_record *in)
                     : !m->known             ? 'r'
                     : la                    ? 'l'
                                             : 'v';
-        dmr_buf_printf(b, " %c ", code);
+        char cs[3] = {' ', code, ' '};
+        dmr_buf_append(b, cs, 3);
         dmr_txn_wire_text(b, kt, strlen(kt));
         if (code == 'a' || code == 'w' || code == 'v') {
             dmr_buf_putc(b, ' ');
             dmr_txn_wire_elem(b, h, m->v);
         } else if (code == 'l') {
-            dmr_buf_printf(b, " %u", m->n);
+            dmr_buf_putc(b, ' ');
+            dmr_buf_u64(b, m->n);
             for (uint32_t k = 0; k < m->n; k++) {
                 dmr_buf_putc(b, ' ');
                 dmr_txn_wire_elem(b, h, h->elems[m->off + k]);
@@ -225,7 +237,7 @@ typedef struct {
     int64_t index; /* -1: none */
     const char *mops; /* the rest of the record */
     size_t nmops;
-    char *rec; /* owned copy */
+    char *rec; /* a copy, in the reduce's arena */
 } s_ev_t;
 
 static int s_ev_cmp(const void *a, const void *b)
@@ -242,9 +254,9 @@ typedef struct {
 } s_tx_t;
 
 /* Reads "LINE OFF EV INDEX" off a copy of v; 0, or -1 if malformed. */
-static int s_ev_read(dmr_slice v, s_ev_t *e)
+static int s_ev_read(dmr_arena_t *a, dmr_slice v, s_ev_t *e)
 {
-    e->rec = dmr_strndup(v.ptr, v.len);
+    e->rec = dmr_arena_strndup(a, v.ptr, v.len);
     dmr_txn_tok_t tk = {e->rec, e->rec + v.len};
     const char *s[4];
     size_t n[4];
@@ -294,6 +306,16 @@ static int s_code_args(const char *s, size_t n, dmr_txn_tok_t *tk)
     }
 }
 
+/* "ID ST LINE" */
+static void s_head(dmr_buf_t *b, const s_tx_t *t)
+{
+    dmr_buf_u64(b, t->id);
+    dmr_buf_putc(b, ' ');
+    dmr_buf_putc(b, (char)('0' + t->status));
+    dmr_buf_putc(b, ' ');
+    dmr_buf_u64(b, t->line);
+}
+
 /* Emits transaction t: its metadata, and one record per key it touches. */
 static int s_emit_txn(dmr_ctx *ctx, const s_tx_t *t, int anon,
                       int64_t process)
@@ -301,18 +323,24 @@ static int s_emit_txn(dmr_ctx *ctx, const s_tx_t *t, int anon,
     s_tc_t *tc = ctx->user;
     dmr_buf_t *b = &tc->b;
     dmr_buf_clear(b);
-    dmr_buf_printf(b, "%" PRIu64 " %d %" PRIu64 " ", t->id, t->status,
-                   t->line);
+    s_head(b, t);
+    dmr_buf_putc(b, ' ');
     if (anon)
         dmr_buf_putc(b, '~');
     else
-        dmr_buf_printf(b, "%" PRId64, process);
+        dmr_buf_i64(b, process);
+    dmr_buf_putc(b, ' ');
     if (t->index >= 0)
-        dmr_buf_printf(b, " %" PRId64, t->index);
+        dmr_buf_i64(b, t->index);
     else
-        dmr_buf_printf(b, " ~");
-    dmr_buf_printf(b, " %" PRIu64, t->voff);
-    int rc = s_emit_buf(ctx, "o", b);
+        dmr_buf_putc(b, '~');
+    dmr_buf_putc(b, ' ');
+    dmr_buf_u64(b, t->voff);
+    /* to the one task that orders them all, or else spread */
+    char mk[8] = "o";
+    if (!tc->order)
+        snprintf(mk, sizeof mk, "t%u", (unsigned)(t->id % 64));
+    int rc = s_emit_buf(ctx, mk, b);
     if (rc || !t->vals)
         return rc;
     /* the micro-ops, grouped by key in order of first appearance */
@@ -360,15 +388,17 @@ static int s_emit_txn(dmr_ctx *ctx, const s_tx_t *t, int anon,
         if (ms[i].done)
             continue;
         dmr_buf_clear(b);
-        dmr_buf_printf(b, "%" PRIu64 " %d %" PRIu64, t->id, t->status,
-                       t->line);
+        s_head(b, t);
         for (size_t j = i; j < nm; j++) {
             if (ms[j].done || ms[j].kn != ms[i].kn ||
                 memcmp(ms[j].k, ms[i].k, ms[i].kn))
                 continue;
             ms[j].done = 1;
             /* "IDX CODE" then the arguments (the key left out) */
-            dmr_buf_printf(b, " %u %c", ms[j].idx, ms[j].start[0]);
+            dmr_buf_putc(b, ' ');
+            dmr_buf_u64(b, ms[j].idx);
+            char cs[2] = {' ', ms[j].start[0]};
+            dmr_buf_append(b, cs, 2);
             const char *after_key = ms[j].k + ms[j].kn;
             if (ms[j].end > after_key)
                 dmr_buf_append(b, after_key, (size_t)(ms[j].end - after_key));
@@ -404,13 +434,13 @@ static int s0_reduce(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
     size_t n = 0, cap = 0;
     dmr_slice v;
     int rc = 0;
+    dmr_arena_t *arena = dmr_arena_new();
     while (dmr_next(ctx, vals, &v)) {
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             ev = dmr_realloc(ev, cap * sizeof *ev);
         }
-        if (s_ev_read(v, &ev[n])) {
-            free(ev[n].rec);
+        if (s_ev_read(arena, v, &ev[n])) {
             rc = s_error(ctx, 0, 0, "txncheck: a malformed op record");
             goto out;
         }
@@ -473,10 +503,22 @@ static int s0_reduce(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
     free(tx);
     free(queue);
 out:
-    for (size_t i = 0; i < n; i++)
-        free(ev[i].rec);
+    dmr_arena_destroy(&arena);
     free(ev);
     return rc;
+}
+
+/* Processes are numbered from 0 by Jepsen: process p goes to reduce
+ * p mod R, so that the reduces get as many each. */
+static uint32_t s0_partition(dmr_slice key, uint32_t nreduce)
+{
+    uint64_t p = 0;
+    if (key.len < 2 || key.ptr[0] != 'p')
+        return 0;
+    size_t i = 1 + (key.ptr[1] == '-');
+    for (; i < key.len && key.ptr[i] >= '0' && key.ptr[i] <= '9'; i++)
+        p = p * 10 + (uint64_t)(key.ptr[i] - '0');
+    return (uint32_t)(p % nreduce);
 }
 
 /* ------------------------------------------------------------- stage 1 */
@@ -494,16 +536,17 @@ static void s_put(void *arg, char what, const char *rec, size_t len)
     s_tc_t *tc = arg;
     if (tc->rc)
         return;
-    dmr_buf_t b = DMR_BUF_INIT;
-    dmr_buf_printf(&b, "%c ", what);
-    dmr_buf_append(&b, rec, len);
-    tc->rc = s_emit(tc->ctx, &what, 1, b.data, b.len);
-    dmr_buf_free(&b);
+    dmr_buf_t *b = &tc->b2;
+    dmr_buf_clear(b);
+    char head[2] = {what, ' '};
+    dmr_buf_append(b, head, 2);
+    dmr_buf_append(b, rec, len);
+    tc->rc = s_emit(tc->ctx, &what, 1, b->data, b->len);
 }
 
 typedef struct {
     uint64_t id;
-    char *rec; /* owned */
+    char *rec; /* in the reduce's arena */
     size_t len;
 } s_rec_t;
 
@@ -514,7 +557,8 @@ static int s_rec_cmp(const void *a, const void *b)
 }
 
 /* Collects the values of a key, each with its leading id. */
-static s_rec_t *s_collect(dmr_ctx *ctx, dmr_values *vals, size_t *pn)
+static s_rec_t *s_collect(dmr_ctx *ctx, dmr_values *vals, dmr_arena_t *a,
+                          size_t *pn)
 {
     s_rec_t *r = NULL;
     size_t n = 0, cap = 0;
@@ -524,7 +568,7 @@ static s_rec_t *s_collect(dmr_ctx *ctx, dmr_values *vals, size_t *pn)
             cap = cap ? 2 * cap : 256;
             r = dmr_realloc(r, cap * sizeof *r);
         }
-        r[n].rec = dmr_strndup(v.ptr, v.len);
+        r[n].rec = dmr_arena_strndup(a, v.ptr, v.len);
         r[n].len = v.len;
         r[n].id = strtoull(r[n].rec, NULL, 10);
         n++;
@@ -533,10 +577,9 @@ static s_rec_t *s_collect(dmr_ctx *ctx, dmr_values *vals, size_t *pn)
     return r;
 }
 
-static void s_recs_free(s_rec_t *r, size_t n)
+static void s_recs_free(s_rec_t *r, dmr_arena_t **a)
 {
-    for (size_t i = 0; i < n; i++)
-        free(r[i].rec);
+    dmr_arena_destroy(a);
     free(r);
 }
 
@@ -568,7 +611,8 @@ static int s1_key(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
 {
     s_tc_t *tc = ctx->user;
     size_t n;
-    s_rec_t *rs = s_collect(ctx, vals, &n);
+    dmr_arena_t *arena = dmr_arena_new();
+    s_rec_t *rs = s_collect(ctx, vals, arena, &n);
     qsort(rs, n, sizeof *rs, s_rec_cmp);
     dmr_txn_hist_t *h = dmr_txn_hist_new(tc->name, NULL, tc->w);
     char *kt = dmr_malloc(key.len);
@@ -657,7 +701,7 @@ static int s1_key(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
         }
     }
     free(el);
-    s_recs_free(rs, n);
+    s_recs_free(rs, &arena);
     int rc = 0;
     if (bad) {
         rc = s_error(ctx, 1, 0, "txncheck: a malformed key record");
@@ -692,7 +736,8 @@ static int s1_order(dmr_ctx *ctx, dmr_values *vals)
 {
     s_tc_t *tc = ctx->user;
     size_t n;
-    s_rec_t *rs = s_collect(ctx, vals, &n);
+    dmr_arena_t *arena = dmr_arena_new();
+    s_rec_t *rs = s_collect(ctx, vals, arena, &n);
     qsort(rs, n, sizeof *rs, s_rec_cmp);
     size_t cnt[3] = {0};
     dmr_txn_hist_t *h = dmr_txn_hist_new(tc->name, NULL, tc->w);
@@ -758,12 +803,42 @@ static int s1_order(dmr_ctx *ctx, dmr_values *vals)
     dmr_buf_free(&b);
     free(gid);
     dmr_txn_hist_destroy(&h);
-    s_recs_free(rs, n);
+    s_recs_free(rs, &arena);
+    return rc;
+}
+
+/* Metadata no order needs: on to the graph, counted. */
+static int s1_meta(dmr_ctx *ctx, dmr_values *vals)
+{
+    s_tc_t *tc = ctx->user;
+    size_t cnt[3] = {0}, n = 0;
+    dmr_slice v;
+    int rc = 0;
+    dmr_buf_t *b = &tc->b;
+    while (rc == 0 && dmr_next(ctx, vals, &v)) {
+        const char *sp = memchr(v.ptr, ' ', v.len);
+        size_t at = sp ? (size_t)(sp - v.ptr) + 1 : v.len;
+        if (at < v.len && v.ptr[at] >= '0' && v.ptr[at] <= '2')
+            cnt[v.ptr[at] - '0']++;
+        n++;
+        dmr_buf_clear(b);
+        dmr_buf_append(b, "t ", 2);
+        dmr_buf_append(b, v.ptr, v.len);
+        rc = s_emit(ctx, "g", 1, b->data, b->len);
+    }
+    if (rc == 0) {
+        dmr_buf_clear(b);
+        dmr_buf_printf(b, "n %zu %zu %zu %zu", n, cnt[DMR_TXN_OK],
+                       cnt[DMR_TXN_FAIL], cnt[DMR_TXN_INFO]);
+        rc = s_emit(ctx, "x", 1, b->data, b->len);
+    }
     return rc;
 }
 
 static int s1_reduce(dmr_ctx *ctx, dmr_slice key, dmr_values *vals)
 {
+    if (key.len >= 2 && key.ptr[0] == 't')
+        return s1_meta(ctx, vals);
     if (s_is(key, "!"))
         return s_pass(ctx, key, vals);
     if (s_is(key, "o"))
@@ -827,8 +902,8 @@ static uint32_t s_map_get(const s_map_t *m, uint64_t k)
 typedef struct {
     uint32_t from, to;
     uint8_t kind;
-    uint64_t text; /* offset of its record in the text buffer */
     uint32_t len;
+    const char *text; /* its record */
 } s_gedge_t;
 
 static int s_gedge_cmp(const void *a, const void *b)
@@ -843,13 +918,14 @@ static int s_gedge_cmp(const void *a, const void *b)
 
 static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
 {
-    dmr_buf_t txt = DMR_BUF_INIT; /* every record's text */
+    dmr_arena_t *arena = dmr_arena_new(); /* every record's text */
     s_gedge_t *e = NULL;
     size_t ne = 0, cape = 0;
-    uint64_t *toff = NULL, *tids = NULL; /* metadata records */
+    const char **toff = NULL; /* metadata records */
+    uint64_t *tids = NULL;
     uint32_t *tlen = NULL;
     size_t nt = 0, capt = 0;
-    uint64_t *aoff = NULL;
+    const char **aoff = NULL;
     uint32_t *alen = NULL;
     size_t na = 0, capa = 0;
     /* edges name gids; resolved once every txn is known */
@@ -859,9 +935,8 @@ static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
     while (dmr_next(ctx, vals, &v)) {
         if (v.len < 2)
             continue;
-        uint64_t at = txt.len;
-        dmr_buf_append(&txt, v.ptr + 2, v.len - 2);
-        const char *rec = v.ptr + 2;
+        const char *at = dmr_arena_strndup(arena, v.ptr + 2, v.len - 2);
+        const char *rec = at;
         size_t rlen = v.len - 2;
         if (v.ptr[0] == 't') {
             if (nt == capt) {
@@ -872,7 +947,7 @@ static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
             }
             toff[nt] = at;
             tlen[nt] = (uint32_t)rlen;
-            tids[nt++] = strtoull(txt.data + at, NULL, 10);
+            tids[nt++] = strtoull(at, NULL, 10);
         } else if (v.ptr[0] == 'a') {
             if (na == capa) {
                 capa = capa ? 2 * capa : 64;
@@ -901,7 +976,7 @@ static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
             }
             efrom[ne] = f;
             eto[ne] = t;
-            e[ne++] = (s_gedge_t){0, 0, (uint8_t)k, at, (uint32_t)rlen};
+            e[ne++] = (s_gedge_t){0, 0, (uint8_t)k, (uint32_t)rlen, at};
         }
     }
     s_map_t m;
@@ -954,7 +1029,7 @@ static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
         int kn = snprintf(key, sizeof key, "s%u", comp[t]);
         dmr_buf_clear(&b);
         dmr_buf_append(&b, "t ", 2);
-        dmr_buf_append(&b, txt.data + toff[t], tlen[t]);
+        dmr_buf_append(&b, toff[t], tlen[t]);
         rc = s_emit(ctx, key, (size_t)kn, b.data, b.len);
     }
     for (size_t i = 0; i < ne && rc == 0; i++) {
@@ -964,13 +1039,13 @@ static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
         int kn = snprintf(key, sizeof key, "s%u", c);
         dmr_buf_clear(&b);
         dmr_buf_append(&b, "e ", 2);
-        dmr_buf_append(&b, txt.data + e[i].text, e[i].len);
+        dmr_buf_append(&b, e[i].text, e[i].len);
         rc = s_emit(ctx, key, (size_t)kn, b.data, b.len);
     }
     /* anomalies, with the metadata of what they name (once each) */
     uint8_t *sent = dmr_calloc(nt + 1, 1);
     for (size_t i = 0; i < na && rc == 0; i++) {
-        const char *rec = txt.data + aoff[i];
+        const char *rec = aoff[i];
         dmr_buf_clear(&b);
         dmr_buf_append(&b, "a ", 2);
         dmr_buf_append(&b, rec, alen[i]);
@@ -984,7 +1059,7 @@ static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
             sent[t] = 1;
             dmr_buf_clear(&b);
             dmr_buf_append(&b, "t ", 2);
-            dmr_buf_append(&b, txt.data + toff[t], tlen[t]);
+            dmr_buf_append(&b, toff[t], tlen[t]);
             rc = s_emit(ctx, "x", 1, b.data, b.len);
         }
     }
@@ -1007,7 +1082,7 @@ static int s2_graph(dmr_ctx *ctx, dmr_values *vals)
     free(tids);
     free(aoff);
     free(alen);
-    dmr_buf_free(&txt);
+    dmr_arena_destroy(&arena);
     return rc;
 }
 
@@ -1052,7 +1127,8 @@ static int s3_scc(dmr_ctx *ctx, dmr_values *vals)
 {
     s_tc_t *tc = ctx->user;
     size_t n;
-    s_rec_t *rs = s_collect(ctx, vals, &n);
+    dmr_arena_t *arena = dmr_arena_new();
+    s_rec_t *rs = s_collect(ctx, vals, arena, &n);
     /* members ("t ID ...") first, by id; then edges */
     s_rec_t *mem = dmr_malloc((n + 1) * sizeof *mem);
     size_t nm = 0;
@@ -1092,7 +1168,7 @@ static int s3_scc(dmr_ctx *ctx, dmr_values *vals)
     dmr_txn_hist_destroy(&h);
     free(gid);
     free(mem);
-    s_recs_free(rs, n);
+    s_recs_free(rs, &arena);
     return rc;
 }
 
@@ -1126,4 +1202,5 @@ static const dmr_job s_stage1 = {.abi = DMR_JOB_ABI,
 
 DMR_JOB_DEFINE(.name = "txncheck", .flags = DMR_JOB_LINENO,
                .setup = s_setup, .teardown = s_teardown, .map = s0_map,
-               .reduce = s0_reduce, .then = &s_stage1);
+               .reduce = s0_reduce, .partition = s0_partition,
+               .then = &s_stage1);
