@@ -696,6 +696,280 @@ static size_t s_skip_blank(const char *b, size_t len, size_t i, int closers)
     return i;
 }
 
+
+/* The fast path of dmr_txn_reader_line, for the common shape of an EDN op
+ * map: keyword keys, scalar values, a :value of micro-ops whose keys are
+ * integers and whose values are integers, nil or vectors of integers.
+ * Returns 1 when it read the line (the same result as the general
+ * reader's), 0 to leave it to the general reader (anything else, errors
+ * included). */
+typedef struct {
+    const char *p, *end;
+} s_fast_t;
+
+static void s_fast_ws(s_fast_t *f)
+{
+    while (f->p < f->end &&
+           (*f->p == ' ' || *f->p == ',' || *f->p == '\t' || *f->p == '\r'))
+        f->p++;
+}
+
+/* An integer of at most 18 digits. */
+static int s_fast_int(s_fast_t *f, int64_t *v)
+{
+    const char *q = f->p;
+    int neg = q < f->end && *q == '-';
+    q += neg;
+    const char *d = q;
+    int64_t x = 0;
+    while (q < f->end && *q >= '0' && *q <= '9' && q - d < 18)
+        x = x * 10 + (*q++ - '0');
+    if (q == d || (q - d > 1 && *d == '0') || (neg && x == 0) ||
+        (q < f->end && !(*q == ' ' || *q == ',' || *q == ']' || *q == '}' ||
+                         *q == '\t')))
+        return 0;
+    *v = neg ? -x : x;
+    f->p = q;
+    return 1;
+}
+
+/* A keyword's name (without ':'), of letters, digits, '-' and '_'. */
+static int s_fast_kw(s_fast_t *f, const char **s, size_t *n)
+{
+    if (f->p >= f->end || *f->p != ':')
+        return 0;
+    const char *q = ++f->p;
+    while (q < f->end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                          (*q >= '0' && *q <= '9') || *q == '-' || *q == '_'))
+        q++;
+    if (q == f->p)
+        return 0;
+    *s = f->p;
+    *n = (size_t)(q - f->p);
+    f->p = q;
+    return 1;
+}
+
+static int s_is_word(const char *s, size_t n, const char *w)
+{
+    return strlen(w) == n && !memcmp(s, w, n);
+}
+
+static int s_fast_mops(dmr_txn_hist_t *h, s_fast_t *f, int completed)
+{
+    int la = h->workload == DMR_TXN_LIST_APPEND;
+    if (f->p >= f->end || *f->p != '[')
+        return 0;
+    f->p++;
+    for (uint32_t i = 0;; i++) {
+        s_fast_ws(f);
+        if (f->p < f->end && *f->p == ']') {
+            f->p++;
+            return 1;
+        }
+        if (f->p >= f->end || *f->p != '[' || i > UINT16_MAX)
+            return 0;
+        f->p++;
+        const char *fs;
+        size_t fn;
+        if (!s_fast_kw(f, &fs, &fn))
+            return 0;
+        dmr_mop_f_t mf;
+        if (s_is_word(fs, fn, "r"))
+            mf = DMR_MOP_READ;
+        else if (la && s_is_word(fs, fn, "append"))
+            mf = DMR_MOP_APPEND;
+        else if (!la && s_is_word(fs, fn, "w"))
+            mf = DMR_MOP_WRITE;
+        else
+            return 0;
+        s_fast_ws(f);
+        const char *ks = f->p;
+        int64_t kv;
+        if (!s_fast_int(f, &kv))
+            return 0;
+        size_t kn = (size_t)(f->p - ks);
+        s_fast_ws(f);
+        if (h->nmop == h->cap_mop) {
+            h->cap_mop = h->cap_mop ? 2 * h->cap_mop : 1024;
+            h->mops = dmr_realloc(h->mops, h->cap_mop * sizeof *h->mops);
+        }
+        dmr_mop_t *mo = &h->mops[h->nmop];
+        *mo = (dmr_mop_t){.txn = 0,
+                          .key = s_intern(h->keys, ks, kn),
+                          .idx = (uint16_t)i,
+                          .f = (uint8_t)mf,
+                          .v = DMR_TXN_NIL};
+        int64_t v;
+        if (f->end - f->p >= 3 && !memcmp(f->p, "nil", 3) &&
+            (f->end - f->p == 3 || f->p[3] == ']' || f->p[3] == ' ')) {
+            if (mf != DMR_MOP_READ)
+                return 0;
+            f->p += 3;
+            mo->known = (uint8_t)completed;
+        } else if (f->p < f->end && *f->p == '[') {
+            if (!la || mf != DMR_MOP_READ)
+                return 0;
+            f->p++;
+            uint64_t off = h->nelem;
+            for (;;) {
+                s_fast_ws(f);
+                if (f->p < f->end && *f->p == ']') {
+                    f->p++;
+                    break;
+                }
+                if (!s_fast_int(f, &v))
+                    return 0;
+                if (h->nelem == h->cap_elem) {
+                    h->cap_elem = h->cap_elem ? 2 * h->cap_elem : 4096;
+                    h->elems =
+                        dmr_realloc(h->elems, h->cap_elem * sizeof *h->elems);
+                }
+                h->elems[h->nelem++] = v;
+            }
+            if (completed) {
+                mo->known = 1;
+                mo->off = off;
+                mo->n = (uint32_t)(h->nelem - off);
+            } else {
+                h->nelem = off;
+            }
+        } else if (s_fast_int(f, &v)) {
+            if (mf == DMR_MOP_READ && la)
+                return 0; /* a list-append read of a number */
+            if (mf != DMR_MOP_READ || completed)
+                mo->v = v;
+            mo->known = mf == DMR_MOP_READ && completed;
+        } else {
+            return 0;
+        }
+        s_fast_ws(f);
+        if (f->p >= f->end || *f->p != ']')
+            return 0;
+        f->p++;
+        h->nmop++;
+        h->txns[0].nmop++;
+    }
+}
+
+static int s_fast_line(dmr_txn_reader_t *rd, const char *line, size_t len,
+                       size_t pos, uint32_t lineno, dmr_txn_op_t *op)
+{
+    dmr_txn_hist_t *h = rd->h;
+    s_fast_t f = {line + pos, line + len};
+    if (f.p >= f.end || *f.p != '{')
+        return 0;
+    f.p++;
+    int ev = -1, seen_f = 0, has_proc = 0, has_index = 0;
+    int64_t proc = 0, index = -1;
+    const char *value = NULL;
+    unsigned seen = 0;
+    for (;;) {
+        s_fast_ws(&f);
+        if (f.p < f.end && *f.p == '}') {
+            f.p++;
+            break;
+        }
+        const char *ks;
+        size_t kn;
+        if (!s_fast_kw(&f, &ks, &kn))
+            return 0;
+        s_fast_ws(&f);
+        unsigned bit = s_is_word(ks, kn, "type")      ? 1
+                       : s_is_word(ks, kn, "f")       ? 2
+                       : s_is_word(ks, kn, "value")   ? 4
+                       : s_is_word(ks, kn, "process") ? 8
+                       : s_is_word(ks, kn, "index")   ? 16
+                                                      : 0;
+        if (bit & seen)
+            return 0; /* a key twice: the general reader decides */
+        seen |= bit;
+        const char *ws;
+        size_t wn;
+        int64_t iv;
+        switch (bit) {
+        case 1:
+            if (!s_fast_kw(&f, &ws, &wn))
+                return 0;
+            ev = s_is_word(ws, wn, "invoke") ? 0
+                 : s_is_word(ws, wn, "ok")   ? 1
+                 : s_is_word(ws, wn, "fail") ? 2
+                 : s_is_word(ws, wn, "info") ? 3
+                                             : -1;
+            if (ev < 0)
+                return 0;
+            break;
+        case 2:
+            if (!s_fast_kw(&f, &ws, &wn) || !s_is_word(ws, wn, "txn"))
+                return 0;
+            seen_f = 1;
+            break;
+        case 4: {
+            /* skip it now, read it once :type is known */
+            value = f.p;
+            int depth = 0;
+            while (f.p < f.end) {
+                char c = *f.p;
+                if (c == '[')
+                    depth++;
+                else if (c == ']' && --depth == 0) {
+                    f.p++;
+                    break;
+                } else if (c == '"' || c == '{' || c == '}' || c == '(' ||
+                           c == '#' || c == ';' || c == '\\')
+                    return 0;
+                else if (depth == 0)
+                    return 0; /* not a vector */
+                f.p++;
+            }
+            if (depth)
+                return 0;
+            break;
+        }
+        case 8:
+            if (!s_fast_int(&f, &proc))
+                return 0;
+            has_proc = 1;
+            break;
+        case 16:
+            if (!s_fast_int(&f, &iv) || iv < 0)
+                return 0;
+            index = iv;
+            has_index = 1;
+            break;
+        default:
+            /* another key: a number or a keyword only */
+            if (!s_fast_int(&f, &iv) && !s_fast_kw(&f, &ws, &wn))
+                return 0;
+        }
+    }
+    (void)has_index;
+    (void)seen_f;
+    s_fast_ws(&f);
+    while (f.p < f.end && (*f.p == ']' || *f.p == ' ' || *f.p == ','))
+        f.p++;
+    if (f.p != f.end || ev < 0)
+        return 0;
+    if (h->cap_txn == 0) {
+        h->cap_txn = 1;
+        h->txns = dmr_malloc(sizeof *h->txns);
+    }
+    h->ntxn = 1;
+    h->txns[0] = (dmr_txn_t){.line = lineno, .invline = lineno};
+    if (value) {
+        s_fast_t fv = {value, line + len};
+        if (!s_fast_mops(h, &fv, ev == 1)) {
+            h->ntxn = h->nmop = h->nelem = 0;
+            return 0;
+        }
+    }
+    op->ev = ev;
+    op->has_process = has_proc;
+    op->process = has_proc ? proc : 0;
+    op->index = index;
+    return 1;
+}
+
 int dmr_txn_reader_line(dmr_txn_reader_t *rd, const char *line, size_t len,
                         uint32_t lineno, dmr_txn_op_t *op, char *err,
                         size_t errlen)
@@ -719,6 +993,9 @@ int dmr_txn_reader_line(dmr_txn_reader_t *rd, const char *line, size_t len,
         pos = s_skip_blank(line, len, pos + 1, 0);
     if (pos == len || line[pos] == ';' || line[pos] == '#')
         return 0;
+    if (!json && s_fast_line(rd, line, len, pos, lineno, op))
+        return 0;
+    h->ntxn = h->nmop = h->nelem = 0;
     uint32_t ln = lineno;
     dmr_val_t *v = NULL;
     char rerr[256];
