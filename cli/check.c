@@ -91,13 +91,14 @@ static const dmr_cmd_t s_check_cmd = {
     "Exit status: 0 all linearizable, 1 some NOT linearizable (whatever the\n"
     "others), else 2 for an error or an unknown verdict.\n"
     "\n"
-    "--model list-append|rw-register (with --local) finds transactional\n"
-    "anomalies as Elle does (G0, G1a-c, G-single, G2-item, ...) with a\n"
-    "witness cycle each, and says which consistency models the history\n"
-    "violates: exit 1 when one of --consistency-models is. --model session\n"
-    "checks read-your-writes, monotonic reads and writes and\n"
-    "writes-follow-reads per process; --model staleness measures how many\n"
-    "versions and how long behind each read was.",
+    "--model list-append|rw-register finds transactional anomalies as\n"
+    "Elle does (G0, G1a-c, G-single, G2-item, ...) with a witness cycle\n"
+    "each, and says which consistency models the history violates: exit 1\n"
+    "when one of --consistency-models is. It runs as the txncheck job on\n"
+    "the cluster (read, infer per key, components, cycles), or here with\n"
+    "--local. --model session checks read-your-writes, monotonic reads\n"
+    "and writes and writes-follow-reads per process; --model staleness\n"
+    "measures how many versions and how long behind each read was.",
     s_check_opts,
     sizeof s_check_opts / sizeof *s_check_opts,
     1,
